@@ -1,0 +1,249 @@
+"""ccsim command line (SPEC §2). Thin: parse options, call `sim`, print, set the exit code.
+
+Exit codes: 0 success (also when targets are missed), 1 targets missed with
+--fail-on-missed-targets, 2 invalid input (one paragraph, no traceback), 3 the run failed
+or was interrupted (partial results kept and marked incomplete).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from sim import __version__
+from sim.errors import InputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="ccsim: contact-center simulator. Scenarios in YAML, results in CSV/HTML.")
+
+EXIT_OK, EXIT_TARGETS, EXIT_INPUT, EXIT_FAILED = 0, 1, 2, 3
+ROOT = Path(__file__).resolve().parent
+
+OutOpt = Annotated[Path | None, typer.Option("--out", help="Results folder "
+                   "(default results/<name>/<UTC timestamp>/).")]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", min=1,
+                       help="Worker processes (default: all cores; 1 = in-process).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", help="Print nothing but errors.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable summary on stdout.")]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a field: "
+                   "PATH=VALUE (dotted path, YAML value); repeatable.")]
+FailOpt = Annotated[bool, typer.Option("--fail-on-missed-targets",
+                    help="Exit 1 when a target is missed.")]
+
+
+def _fail_input(err: InputError) -> None:
+    typer.echo(f"error: {err}", err=True)
+    raise typer.Exit(EXIT_INPUT)
+
+
+def _default_out(name: str) -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path("results") / name / stamp
+
+
+def _parse_sets(sets: list[str] | None) -> list[tuple[str, object]]:
+    from sim.yamlio import parse_override
+
+    return [parse_override(s) for s in sets or []]
+
+
+def simulate_file(path: Path, *, reps: int | None, seed: int | None, out: Path | None,
+                  workers: int | None, trace: bool, quiet: bool, as_json: bool,
+                  overrides: list[tuple[str, object]], title: str | None = None) -> dict:
+    """Run a scenario file and its variants, write the results folder, print the tables.
+
+    Returns {"out", "complete", "targets"}; raises InputError on bad input.
+    """
+    from sim import console as con
+    from sim.report import write_report
+    from sim.results import group_options, write_results
+    from sim.runner import Job, default_workers, run_jobs
+    from sim.scenario import load_scenario
+
+    loaded = load_scenario(path, overrides)
+    update: dict[str, Any] = {}
+    if reps is not None:
+        update["replications"] = reps
+    if seed is not None:
+        update["seed"] = seed
+    opts = [(v, sc.model_copy(update=update)) for v, sc in loaded.options()]
+    name = loaded.scenario.name
+    n_reps = opts[0][1].replications
+    jobs = [Job(name, v, sc, r, trace) for v, sc in opts for r in range(sc.replications)]
+    out = out or _default_out(name)
+    term = con.make_console(quiet=quiet or as_json)
+    started = dt.datetime.now(dt.UTC)
+    t0 = time.perf_counter()
+    with con.progress(term, len(jobs), f"simulating {name}") as bar:
+        task = bar.add_task(f"simulating {name}", total=len(jobs))
+        outcome = run_jobs(jobs, workers, on_done=lambda _r: bar.advance(task))
+    wall = time.perf_counter() - t0
+    scenarios = {(name, v): sc for v, sc in opts}
+    options = group_options(outcome.results, scenarios)
+    meta = {"ccsim_version": __version__, "command": "run", "scenario": name,
+            "scenario_file": str(path), "scenario_sha256": loaded.file_hash,
+            "seed": opts[0][1].seed, "replications": n_reps,
+            "workers": workers or default_workers(),
+            "start": started.isoformat(timespec="seconds"),
+            "end": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "wall_s": round(wall, 3), "complete": outcome.complete,
+            "replications_done": len(outcome.results), "replications_planned": len(jobs)}
+    if outcome.error:
+        meta["error"] = outcome.error
+    resolved = dict(loaded.raw)
+    resolved.update({k: v for k, v in update.items()})
+    tables = write_results(out, options, meta, resolved, trace=trace)
+    write_report(out, tables, meta, loaded.scenario, title=title)
+    base = loaded.scenario
+    if as_json:
+        typer.echo(json.dumps({"meta": meta, "out": str(out),
+                               "rows": json.loads(tables["summary"].to_json(orient="records")),
+                               "targets": json.loads(tables["targets"].to_json(
+                                   orient="records"))}))
+    else:
+        if not tables["summary"].empty:
+            term.print(con.kpi_table(tables["summary"], list(base.channels), list(base.tiers),
+                                     base.currency, title=title or f"{name}: KPIs "
+                                     f"({n_reps} replications, mean ± 95% CI half-width)"))
+        tt = con.targets_table(tables["targets"])
+        if tt is not None:
+            term.print(tt)
+        term.print(f"results: {out}/  (report: {out / 'report.html'})")
+        if not outcome.complete:
+            term.print(f"[bold red]incomplete[/]: {outcome.error}; kept "
+                       f"{len(outcome.results)} of {len(jobs)} replications")
+    return {"out": out, "complete": outcome.complete, "targets": tables["targets"]}
+
+
+def _exit_for(result: dict, fail_on_missed: bool) -> None:
+    if not result["complete"]:
+        raise typer.Exit(EXIT_FAILED)
+    if fail_on_missed and (result["targets"]["status"] == "missed").any():
+        raise typer.Exit(EXIT_TARGETS)
+
+
+@app.command()
+def run(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+        reps: Annotated[int | None, typer.Option("--reps", min=1,
+                        help="Replications (default: the scenario's).")] = None,
+        seed: Annotated[int | None, typer.Option("--seed", min=0,
+                        help="Base seed (default: the scenario's).")] = None,
+        out: OutOpt = None, workers: WorkersOpt = None,
+        trace: Annotated[bool, typer.Option("--trace",
+                         help="Also write contacts.parquet (one row per contact event).")
+                         ] = False,
+        quiet: QuietOpt = False, as_json: JsonOpt = False, sets: SetOpt = None,
+        fail_on_missed_targets: FailOpt = False) -> None:
+    """Simulate a scenario and each of its variants; write the results folder."""
+    try:
+        result = simulate_file(scenario, reps=reps, seed=seed, out=out, workers=workers,
+                               trace=trace, quiet=quiet, as_json=as_json,
+                               overrides=_parse_sets(sets))
+    except InputError as err:
+        _fail_input(err)
+    _exit_for(result, fail_on_missed_targets)
+
+
+@app.command()
+def validate(file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+             quiet: QuietOpt = False) -> None:
+    """Check a scenario file and exit (no simulation)."""
+    from sim.scenario import load_scenario
+
+    try:
+        loaded = load_scenario(file)
+    except InputError as err:
+        _fail_input(err)
+    if not quiet:
+        sc = loaded.scenario
+        typer.echo(f"{file}: ok — scenario '{sc.name}', {len(sc.channels)} channel(s), "
+                   f"{len(sc.tiers)} tier(s), {len(loaded.variants)} variant(s), "
+                   f"{len(sc.targets)} target(s)")
+
+
+@app.command()
+def erlang(rate_per_hour: Annotated[float, typer.Option("--rate-per-hour", min=0.0)],
+           aht_s: Annotated[float, typer.Option("--aht-s", min=0.0)],
+           agents: Annotated[int, typer.Option("--agents", min=1)],
+           patience_s: Annotated[float | None, typer.Option("--patience-s", min=0.0,
+                                 help="Mean patience: Erlang A (M/M/c+M).")] = None,
+           threshold_s: Annotated[float, typer.Option("--threshold-s", min=0.0)] = 20.0,
+           as_json: JsonOpt = False) -> None:
+    """Closed-form Erlang C (or Erlang A with --patience-s) for a quick cross-check."""
+    from dataclasses import asdict
+
+    from sim.erlang import erlang_a_metrics, erlang_c_metrics
+
+    if aht_s <= 0 or (patience_s is not None and patience_s <= 0):
+        typer.echo("error: --aht-s and --patience-s must be greater than 0", err=True)
+        raise typer.Exit(EXIT_INPUT)
+    if patience_s is None:
+        res = erlang_c_metrics(rate_per_hour, aht_s, agents, threshold_s)
+        model = "Erlang C (M/M/c)"
+    else:
+        res = erlang_a_metrics(rate_per_hour, aht_s, agents, patience_s, threshold_s)
+        model = "Erlang A (M/M/c+M)"
+    if as_json:
+        typer.echo(json.dumps({"model": model, **asdict(res)}))
+        return
+    from rich.table import Table
+
+    from sim.console import make_console
+
+    t = Table(title=f"{model}: {rate_per_hour:g}/h, AHT {aht_s:g} s, {agents} agents"
+              + (f", patience {patience_s:g} s" if patience_s else ""), title_justify="left")
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    rows = [("load (Erlangs)", f"{res.load_erlangs:.3f}"), ("p_wait", f"{res.p_wait:.4f}"),
+            (f"service_level (≤ {threshold_s:g} s)", f"{res.service_level:.4f}"),
+            ("asa_s", f"{res.asa_s:.2f}"), ("mean_wait_s", f"{res.mean_wait_s:.2f}"),
+            ("abandon_rate", f"{res.abandon_rate:.4f}"), ("occupancy", f"{res.occupancy:.4f}"),
+            ("mean_queue_length", f"{res.mean_queue_length:.3f}")]
+    for k, v in rows:
+        t.add_row(k, v)
+    make_console().print(t)
+
+
+@app.command()
+def report(results_dir: Annotated[Path, typer.Argument(help="A results folder.")]) -> None:
+    """(Re)render report.html of a results folder."""
+    from sim.report import rerender
+
+    try:
+        path = rerender(results_dir)
+    except InputError as err:
+        _fail_input(err)
+    typer.echo(f"report: {path}")
+
+
+@app.command()
+def demo(out: OutOpt = None, workers: WorkersOpt = None, quiet: QuietOpt = False) -> None:
+    """Run the bundled example scenario end to end."""
+    scen = ROOT / "scenarios" / "demo.yaml"
+    if not scen.exists():
+        scen = Path("scenarios") / "demo.yaml"
+    try:
+        result = simulate_file(scen, reps=None, seed=None, out=out or _default_out("demo"),
+                               workers=workers, trace=False, quiet=quiet, as_json=False,
+                               overrides=[], title="ccsim demo: the baseline and two options")
+    except InputError as err:
+        _fail_input(err)
+    _exit_for(result, False)
+
+
+def main() -> None:
+    try:
+        app()
+    except InputError as err:  # safety net: never a traceback for bad input
+        typer.echo(f"error: {err}", err=True)
+        sys.exit(EXIT_INPUT)
+
+
+if __name__ == "__main__":
+    main()

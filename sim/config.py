@@ -1,0 +1,306 @@
+"""Scenario schema: the validated, typed form of a scenario YAML file (SPEC §3).
+
+Field-level checks live on the pydantic models (unknown keys are errors, numbers have
+ranges); checks that relate several fields (names that must exist, shares that must sum
+to 1, profile lengths) live in :func:`semantic_issues`, which reports each problem with
+the dotted path of the field at fault so the loader can point at the YAML line.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+NAME_PATTERN = r"^[a-z0-9_-]+$"
+SHARE_TOLERANCE = 1e-6
+
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Distribution(_Strict):
+    """A positive random duration: ``{dist: lognormal, mean_s: 240, cv: 0.8}``."""
+
+    dist: Literal["exponential", "lognormal", "gamma", "constant"]
+    mean_s: Positive
+    cv: NonNegative | None = None
+
+    @model_validator(mode="after")
+    def _cv_fits_dist(self) -> Distribution:
+        if self.dist in ("lognormal", "gamma"):
+            if self.cv is None:
+                raise ValueError(f"'{self.dist}' needs 'cv' (coefficient of variation, > 0)")
+            if self.cv <= 0:
+                raise ValueError(f"'{self.dist}' needs cv > 0; use dist: constant for no spread")
+        elif self.cv is not None:
+            expected = 1.0 if self.dist == "exponential" else 0.0
+            if not math.isclose(self.cv, expected):
+                raise ValueError(f"'{self.dist}' has a fixed cv of {expected:g}; remove 'cv'")
+        return self
+
+
+class Arrivals(_Strict):
+    """Poisson arrivals: a constant rate, a daily profile, or a history file."""
+
+    rate_per_hour: NonNegative | None = None
+    profile_per_hour: list[NonNegative] | None = None
+    profile_file: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Arrivals:
+        given = [k for k in ("rate_per_hour", "profile_per_hour", "profile_file")
+                 if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of rate_per_hour, profile_per_hour or profile_file"
+                + (f" (got {', '.join(given)})" if given else ""))
+        return self
+
+
+class Bot(_Strict):
+    """AI self-service in front of the agent queue."""
+
+    containment: dict[str, Share] = Field(default_factory=dict)
+    handle_time: Distribution
+    cost_per_session: NonNegative = 0.0
+
+
+class Channel(_Strict):
+    arrivals: Arrivals
+    mix: dict[str, Share]
+    handle_time: dict[str, Distribution]
+    patience: Distribution | None = None
+    service_level_threshold_s: NonNegative = 20.0
+    priority: int = 1
+    concurrency: Annotated[int, Field(ge=1)] = 1
+    queue_capacity: Annotated[int, Field(ge=0)] | None = None
+    bot: Bot | None = None
+
+    @field_validator("mix")
+    @classmethod
+    def _mix_sums_to_one(cls, mix: dict[str, float]) -> dict[str, float]:
+        if not mix:
+            raise ValueError("at least one contact type is needed")
+        total = sum(mix.values())
+        if abs(total - 1.0) > SHARE_TOLERANCE:
+            raise ValueError(f"shares must sum to 1 (they sum to {total:.6g})")
+        return mix
+
+
+class Tier(_Strict):
+    agents: Annotated[int, Field(ge=0)]
+    cost_per_hour: NonNegative = 0.0
+    serves: dict[str, Positive]
+    channels: list[str] | None = None
+
+
+class RouteStep(_Strict):
+    tier: str
+    after_s: NonNegative = 0.0
+
+
+class Target(_Strict):
+    """A KPI bound: ``{metric: phone.asa_s, max: 60}``."""
+
+    metric: str
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Target:
+        if (self.min is None) == (self.max is None):
+            raise ValueError("give exactly one of 'min' or 'max'")
+        if self.metric.count(".") != 1:
+            raise ValueError("metric must be 'scope.metric', e.g. phone.asa_s or cost.total")
+        return self
+
+    @property
+    def bound(self) -> str:
+        return "min" if self.min is not None else "max"
+
+    @property
+    def limit(self) -> float:
+        return self.min if self.min is not None else self.max  # type: ignore[return-value]
+
+
+class Scenario(_Strict):
+    name: Name
+    description: str = ""
+    seed: Annotated[int, Field(ge=0)] = 1
+    replications: Annotated[int, Field(ge=1)] = 10
+    horizon_hours: Positive
+    warmup_hours: NonNegative = 0.0
+    interval_minutes: Annotated[int, Field(gt=0, le=1440)] = 30
+    channels: dict[str, Channel]
+    tiers: dict[str, Tier]
+    routing: dict[str, list[RouteStep]] | None = None
+    currency: str = "CNY"
+    targets: list[Target] = Field(default_factory=list)
+    variants: dict[str, dict[str, object]] = Field(default_factory=dict)
+
+    @property
+    def contact_types(self) -> list[str]:
+        """Contact types in order of first appearance across channels' mixes."""
+        seen: dict[str, None] = {}
+        for ch in self.channels.values():
+            for t in ch.mix:
+                seen.setdefault(t, None)
+        return list(seen)
+
+
+# --- metric names (SPEC §5) -------------------------------------------------------------
+
+CONTACT_METRICS = (
+    "offered", "bot_contained", "automation_rate", "blocked", "block_rate", "queued",
+    "answered", "abandoned", "abandon_rate", "asa_s", "mean_wait_s", "p_wait",
+    "wait_p90_s", "service_level", "aht_s", "mean_queue_length",
+)
+TIER_METRICS = ("agents", "occupancy", "handled")
+COST_METRICS = ("labor", "bot", "total", "per_contact", "labor_share")
+RESERVED_SCOPES = ("all", "cost")
+
+
+def metrics_for_scope(sc: Scenario, scope: str) -> tuple[str, ...] | None:
+    """Metric names valid for ``scope`` in this scenario, or None for an unknown scope."""
+    if scope == "cost":
+        return COST_METRICS
+    if scope == "all" or scope in sc.channels or scope in sc.contact_types:
+        return CONTACT_METRICS
+    if scope in sc.tiers:
+        return TIER_METRICS
+    return None
+
+
+# --- cross-field checks -------------------------------------------------------------------
+
+Issue = tuple[tuple[str, ...], str]
+
+
+def semantic_issues(sc: Scenario) -> list[Issue]:
+    """Problems that involve several fields, each as (dotted path tuple, message)."""
+    issues: list[Issue] = []
+    types = sc.contact_types
+    slots_per_day = 24 * 60 / sc.interval_minutes
+    if not float(slots_per_day).is_integer():
+        issues.append((("interval_minutes",), "must divide a day (1440 minutes) evenly"))
+    if not sc.channels:
+        issues.append((("channels",), "at least one channel is needed"))
+    if not sc.tiers:
+        issues.append((("tiers",), "at least one tier is needed"))
+
+    for name, kind in ([(c, "channel") for c in sc.channels] + [(t, "tier") for t in sc.tiers]
+                       + [(t, "contact type") for t in types]):
+        if not re.match(NAME_PATTERN, name):
+            issues.append(((kind_section(kind), name), f"{kind} names must match [a-z0-9_-]+"))
+        if name in RESERVED_SCOPES:
+            issues.append(((kind_section(kind), name), f"'{name}' is reserved; rename the {kind}"))
+    clash = (set(sc.channels) & set(sc.tiers)) | (set(sc.channels) & set(types)) | (
+        set(sc.tiers) & set(types))
+    for name in sorted(clash):
+        issues.append(((), f"the name '{name}' is used for more than one of channel, tier and "
+                           "contact type; names must differ so metric scopes are unambiguous"))
+
+    for cname, ch in sc.channels.items():
+        base = ("channels", cname)
+        for t in ch.mix:
+            if t not in ch.handle_time:
+                issues.append((base + ("handle_time",),
+                               f"contact type '{t}' is in the mix but has no handle_time"))
+        for t in ch.handle_time:
+            if t not in ch.mix:
+                issues.append((base + ("handle_time", t),
+                               f"contact type '{t}' is not in this channel's mix "
+                               f"({', '.join(ch.mix)})"))
+        prof = ch.arrivals.profile_per_hour
+        if prof is not None and len(prof) != slots_per_day:
+            issues.append((base + ("arrivals", "profile_per_hour"),
+                           f"needs one rate per interval: {int(slots_per_day)} values for "
+                           f"interval_minutes {sc.interval_minutes} (got {len(prof)})"))
+        if ch.bot is not None:
+            for t in ch.bot.containment:
+                if t not in ch.mix:
+                    issues.append((base + ("bot", "containment", t),
+                                   f"contact type '{t}' is not in this channel's mix "
+                                   f"({', '.join(ch.mix)})"))
+
+    for tname, tier in sc.tiers.items():
+        for t in tier.serves:
+            if t not in types:
+                issues.append((("tiers", tname, "serves", t),
+                               f"unknown contact type '{t}' (known: {', '.join(types)})"))
+        for c in tier.channels or []:
+            if c not in sc.channels:
+                issues.append((("tiers", tname, "channels"),
+                               f"unknown channel '{c}' (known: {', '.join(sc.channels)})"))
+
+    if sc.routing is not None:
+        for t, steps in sc.routing.items():
+            if t not in types:
+                issues.append((("routing", t),
+                               f"unknown contact type '{t}' (known: {', '.join(types)})"))
+                continue
+            seen_tiers: set[str] = set()
+            for i, step in enumerate(steps):
+                path = ("routing", t, str(i), "tier")
+                if step.tier not in sc.tiers:
+                    issues.append((path, f"unknown tier '{step.tier}' "
+                                         f"(known: {', '.join(sc.tiers)})"))
+                elif t not in sc.tiers[step.tier].serves:
+                    issues.append((path, f"tier '{step.tier}' does not serve '{t}' "
+                                         f"(add it to tiers.{step.tier}.serves)"))
+                elif step.tier in seen_tiers:
+                    issues.append((path, f"tier '{step.tier}' is listed twice"))
+                seen_tiers.add(step.tier)
+
+    if not issues:
+        for cname, ch in sc.channels.items():
+            for t in ch.mix:
+                if ch.mix[t] <= 0:
+                    continue
+                servers = _servers_for(sc, cname, t)
+                if not servers:
+                    issues.append((("channels", cname, "mix", t),
+                                   f"no tier can serve '{t}' contacts on channel '{cname}' "
+                                   "(check tiers.*.serves, tiers.*.channels and routing)"))
+                elif ch.patience is None and not any(sc.tiers[k].agents > 0 for k in servers):
+                    issues.append((("channels", cname, "mix", t),
+                                   f"'{t}' contacts on channel '{cname}' can only be served by "
+                                   f"{', '.join(servers)}, which have no agents, and customers "
+                                   "never abandon (no patience): they would wait forever"))
+
+    for i, target in enumerate(sc.targets):
+        scope, metric = target.metric.split(".")
+        allowed = metrics_for_scope(sc, scope)
+        if allowed is None:
+            issues.append((("targets", str(i), "metric"),
+                           f"unknown scope '{scope}' (a channel, contact type, tier, 'all' or "
+                           "'cost')"))
+        elif metric not in allowed:
+            issues.append((("targets", str(i), "metric"),
+                           f"unknown metric '{metric}' for scope '{scope}' "
+                           f"(one of: {', '.join(allowed)})"))
+    return issues
+
+
+def kind_section(kind: str) -> str:
+    return {"channel": "channels", "tier": "tiers"}.get(kind, "channels")
+
+
+def _servers_for(sc: Scenario, channel: str, ctype: str) -> list[str]:
+    """Tiers that may ever serve ``ctype`` contacts arriving on ``channel``."""
+    if sc.routing is not None and ctype in sc.routing:
+        candidates = [s.tier for s in sc.routing[ctype]]
+    else:
+        candidates = list(sc.tiers)
+    return [t for t in candidates
+            if ctype in sc.tiers[t].serves
+            and (sc.tiers[t].channels is None or channel in sc.tiers[t].channels)]

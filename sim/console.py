@@ -1,0 +1,113 @@
+"""Terminal output with rich: KPI tables with units and CIs, target status in colour.
+
+Plain text (no colour, no progress bar) when stdout is not a terminal or with --quiet.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+STATUS_STYLE = {"met": "green", "missed": "bold red", "uncertain": "yellow"}
+
+# (scope kind, metric, label, format) rows of the KPI table; scope kind: all/channel/tier/cost
+_CONTACT_ROWS = [
+    ("offered", "offered", "{:,.0f}"),
+    ("automation_rate", "automation rate", "{:.1%}"),
+    ("asa_s", "ASA (s)", "{:,.1f}"),
+    ("service_level", "service level", "{:.1%}"),
+    ("wait_p90_s", "wait p90 (s)", "{:,.1f}"),
+    ("abandon_rate", "abandon rate", "{:.1%}"),
+    ("block_rate", "block rate", "{:.1%}"),
+    ("aht_s", "AHT (s)", "{:,.0f}"),
+]
+_TIER_ROWS = [("agents", "agents", "{:,.1f}"), ("occupancy", "occupancy", "{:.1%}")]
+_COST_ROWS = [("total", "total cost", "{:,.0f}"), ("per_contact", "cost per contact", "{:,.2f}"),
+              ("labor_share", "labour share", "{:.1%}")]
+
+
+def make_console(quiet: bool = False, stderr: bool = False) -> Console:
+    return Console(stderr=stderr, quiet=quiet, highlight=False)
+
+
+def progress(console: Console, total: int, label: str) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
+                    "{task.total}"), TimeElapsedColumn(), TextColumn("ETA"),
+                    TimeRemainingColumn(), console=console, transient=True,
+                    disable=not console.is_terminal or console.quiet)
+
+
+def _cell(row: pd.Series | None, fmt: str) -> str:
+    if row is None or not isinstance(row["mean"], float) or math.isnan(row["mean"]):
+        return "–"
+    text = fmt.format(row["mean"])
+    lo, hi = row["ci_low"], row["ci_high"]
+    if not (math.isnan(lo) or math.isnan(hi)) and hi > lo:
+        half = (hi - lo) / 2.0
+        pct = fmt.endswith("%}")
+        text += " ±" + (f"{half:.1%}" if pct else fmt.format(half).lstrip())
+    return text
+
+
+def kpi_table(summary: pd.DataFrame, channels: Sequence[str], tiers: Sequence[str],
+              currency: str, title: str = "KPIs (mean ± 95% CI half-width)") -> Table:
+    """Rows: KPIs by scope; columns: one per (scenario, variant)."""
+    keys = list(dict.fromkeys(zip(summary["scenario"], summary["variant"], strict=True)))
+    multi_scenario = len({k[0] for k in keys}) > 1
+    table = Table(title=title, title_justify="left")
+    table.add_column("scope")
+    table.add_column("metric")
+    for sc, var in keys:
+        table.add_column(f"{sc}/{var}" if multi_scenario else var, justify="right")
+    idx = summary.set_index(["scenario", "variant", "scope", "metric"])
+
+    def add(scope: str, metric: str, label: str, fmt: str) -> None:
+        cells = []
+        for sc, var in keys:
+            key = (sc, var, scope, metric)
+            cells.append(_cell(idx.loc[key] if key in idx.index else None, fmt))
+        if all(c == "–" for c in cells):
+            return
+        table.add_row(scope, label, *cells)
+
+    for scope in ["all", *channels] if len(channels) > 1 else list(channels):
+        for metric, label, fmt in _CONTACT_ROWS:
+            if metric in ("block_rate",) and _all_zero(summary, scope, metric):
+                continue
+            add(scope, metric, label, fmt)
+        table.add_section()
+    for tier in tiers:
+        for metric, label, fmt in _TIER_ROWS:
+            add(tier, metric, label, fmt)
+    table.add_section()
+    for metric, label, fmt in _COST_ROWS:
+        add("cost", metric, label + (f" ({currency})" if "share" not in metric else ""), fmt)
+    return table
+
+
+def _all_zero(summary: pd.DataFrame, scope: str, metric: str) -> bool:
+    sel = summary[(summary["scope"] == scope) & (summary["metric"] == metric)]["mean"]
+    return bool((sel.fillna(0.0) == 0.0).all())
+
+
+def targets_table(targets: pd.DataFrame) -> Table | None:
+    if targets.empty:
+        return None
+    multi_scenario = targets["scenario"].nunique() > 1
+    table = Table(title="Targets", title_justify="left")
+    for col in ("option", "metric", "target", "mean", "95% CI", "status"):
+        table.add_column(col, justify="right" if col in ("mean", "95% CI") else "left")
+    for _, r in targets.iterrows():
+        option = f"{r['scenario']}/{r['variant']}" if multi_scenario else r["variant"]
+        op = "≤" if r["bound"] == "max" else "≥"
+        ci = ("–" if math.isnan(r["ci_low"]) else f"{r['ci_low']:.4g} – {r['ci_high']:.4g}")
+        mean = "–" if math.isnan(r["mean"]) else f"{r['mean']:.4g}"
+        style = STATUS_STYLE.get(r["status"], "")
+        table.add_row(option, r["metric"], f"{op} {r['limit']:g}", mean, ci,
+                      f"[{style}]{r['status']}[/{style}]")
+    return table

@@ -1,0 +1,100 @@
+"""Flat records of one replication: one row per measured contact, plus time-weighted levels.
+
+Per-contact tallies (waits, handle times) are kept as typed columns (8 bytes a value, not a
+Python object per contact); levels (queue length, busy agents) are integrated on the fly,
+so nothing but the contact rows grows with the horizon.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass
+
+import numpy as np
+
+# Outcome codes of a measured contact.
+CONTAINED, BLOCKED, ANSWERED, ABANDONED = 0, 1, 2, 3
+OUTCOMES = ("contained", "blocked", "answered", "abandoned")
+
+
+class Level:
+    """Time integral of a piecewise-constant level, clipped to the window [start, end)."""
+
+    __slots__ = ("value", "area", "_last", "_start", "_end")
+
+    def __init__(self, start: float, end: float, value: float = 0.0) -> None:
+        self.value = value
+        self.area = 0.0
+        self._last = start
+        self._start = start
+        self._end = end
+
+    def change(self, now: float, delta: float) -> None:
+        lo = self._last if self._last > self._start else self._start
+        hi = now if now < self._end else self._end
+        if hi > lo:
+            self.area += self.value * (hi - lo)
+        self._last = now
+        self.value += delta
+
+    def close(self) -> float:
+        """Integrate up to the window's end and return the area."""
+        self.change(self._end, 0.0)
+        return self.area
+
+
+class ContactLog:
+    """Columns of measured contacts, appended as each reaches its outcome."""
+
+    __slots__ = ("channel", "ctype", "outcome", "tier", "arrival_s", "wait_s", "handle_s")
+
+    def __init__(self) -> None:
+        self.channel = array("h")
+        self.ctype = array("h")
+        self.outcome = array("b")
+        self.tier = array("h")
+        self.arrival_s = array("d")
+        self.wait_s = array("d")
+        self.handle_s = array("d")
+
+    def add(self, channel: int, ctype: int, outcome: int, tier: int, arrival_s: float,
+            wait_s: float, handle_s: float) -> None:
+        self.channel.append(channel)
+        self.ctype.append(ctype)
+        self.outcome.append(outcome)
+        self.tier.append(tier)
+        self.arrival_s.append(arrival_s)
+        self.wait_s.append(wait_s)
+        self.handle_s.append(handle_s)
+
+    def frozen(self) -> Contacts:
+        return Contacts(*(np.frombuffer(getattr(self, f), dtype=getattr(self, f).typecode)
+                          if len(getattr(self, f)) else
+                          np.array([], dtype=getattr(self, f).typecode)
+                          for f in self.__slots__))
+
+
+@dataclass(frozen=True, slots=True)
+class Contacts:
+    """Numpy columns of a replication's measured contacts (NaN where not applicable)."""
+
+    channel: np.ndarray
+    ctype: np.ndarray
+    outcome: np.ndarray
+    tier: np.ndarray
+    arrival_s: np.ndarray
+    wait_s: np.ndarray
+    handle_s: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """Everything one replication measured, indexed like :class:`sim.routing.RouteTables`."""
+
+    contacts: Contacts
+    horizon_s: float
+    queue_area: tuple[float, ...]        # per queue (channel * n_types + type): waiting contact-s
+    busy_area: tuple[float, ...]         # per tier: integral of busy agents (agent-s)
+    available_area: tuple[float, ...]    # per tier: integral of available agents (agent-s)
+    bot_sessions: tuple[int, ...]        # per channel: bot sessions of measured contacts
+    trace: list[tuple] | None = None     # (contact, time_s, event, channel, type, tier)

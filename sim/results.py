@@ -1,0 +1,155 @@
+"""Result files of a results folder (SPEC §5), each written atomically.
+
+The data path ends here: replication results -> tidy tables -> files. Nothing in this
+module simulates; tables are built from :class:`sim.runner.RepResult` lists.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from sim.config import Scenario
+from sim.runner import RepResult
+from sim.stats import estimate, target_status
+
+SUMMARY_COLUMNS = ["scenario", "variant", "scope", "metric", "mean", "ci_low", "ci_high",
+                   "replications"]
+TARGET_COLUMNS = ["scenario", "variant", "metric", "bound", "limit", "mean", "ci_low",
+                  "ci_high", "status"]
+
+
+# --- atomic writing -------------------------------------------------------------------------
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = "wb" if isinstance(data, bytes) else "w"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8",
+                                                                "newline": ""})) as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_csv(path: Path, df: pd.DataFrame) -> None:
+    write_atomic(path, df.to_csv(index=False, float_format="%.10g", lineterminator="\n"))
+
+
+# --- tables -------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One simulated option: a scenario (or variant) and its replications."""
+
+    scenario_name: str
+    variant: str
+    scenario: Scenario
+    reps: list[RepResult]
+
+
+def group_options(results: Iterable[RepResult],
+                  scenarios: dict[tuple[str, str], Scenario]) -> list[Option]:
+    """Group replication results by (scenario, variant), in the order of ``scenarios``."""
+    by_key: dict[tuple[str, str], list[RepResult]] = {k: [] for k in scenarios}
+    for r in results:
+        by_key[(r.scenario_name, r.variant)].append(r)
+    return [Option(k[0], k[1], scenarios[k], sorted(v, key=lambda r: r.replication))
+            for k, v in by_key.items()]
+
+
+def summary_table(options: Sequence[Option]) -> pd.DataFrame:
+    rows = []
+    for opt in options:
+        if not opt.reps:
+            continue
+        for (scope, metric) in opt.reps[0].metrics:
+            est = estimate([r.metrics[(scope, metric)] for r in opt.reps])
+            rows.append([opt.scenario_name, opt.variant, scope, metric, est.mean, est.ci_low,
+                         est.ci_high, est.n])
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def replications_table(options: Sequence[Option]) -> pd.DataFrame:
+    rows = [[o.scenario_name, o.variant, r.replication, scope, metric, value]
+            for o in options for r in o.reps for (scope, metric), value in r.metrics.items()]
+    return pd.DataFrame(rows, columns=["scenario", "variant", "replication", "scope", "metric",
+                                       "value"])
+
+
+def targets_table(options: Sequence[Option]) -> pd.DataFrame:
+    rows = []
+    for opt in options:
+        if not opt.reps:
+            continue
+        for t in opt.scenario.targets:
+            scope, metric = t.metric.split(".")
+            est = estimate([r.metrics.get((scope, metric), math.nan) for r in opt.reps])
+            rows.append([opt.scenario_name, opt.variant, t.metric, t.bound, t.limit, est.mean,
+                         est.ci_low, est.ci_high, target_status(t, est)])
+    return pd.DataFrame(rows, columns=TARGET_COLUMNS)
+
+
+def intervals_table(options: Sequence[Option]) -> pd.DataFrame:
+    """Per interval and channel, means over replications."""
+    frames = []
+    for opt in options:
+        if not opt.reps:
+            continue
+        df = pd.DataFrame([row for r in opt.reps for row in r.intervals])
+        keys = ["interval", "start_h", "channel"]
+        df = df.groupby(keys, sort=False).mean(numeric_only=True).reset_index()
+        df.insert(0, "variant", opt.variant)
+        df.insert(0, "scenario", opt.scenario_name)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def trace_table(options: Sequence[Option]) -> pd.DataFrame:
+    rows = [(o.scenario_name, o.variant, *row) for o in options for r in o.reps
+            for row in (r.trace or [])]
+    return pd.DataFrame(rows, columns=["scenario", "variant", "replication", "contact",
+                                       "time_s", "event", "channel", "type", "tier"])
+
+
+# --- the folder --------------------------------------------------------------------------
+
+def write_results(out: Path, options: Sequence[Option], meta: dict,
+                  resolved: dict | None = None, trace: bool = False) -> dict[str, pd.DataFrame]:
+    """Write every file of the results folder; returns the tables written."""
+    out.mkdir(parents=True, exist_ok=True)
+    tables = {
+        "summary": summary_table(options),
+        "replications": replications_table(options),
+        "intervals": intervals_table(options),
+        "targets": targets_table(options),
+    }
+    for name, df in tables.items():
+        write_csv(out / f"{name}.csv", df)
+    rows = json.loads(tables["summary"].to_json(orient="records"))
+    write_atomic(out / "summary.json",
+                 json.dumps({"meta": meta, "rows": rows}, indent=1, allow_nan=False) + "\n")
+    if resolved is not None:
+        write_atomic(out / "scenario.yaml",
+                     yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True))
+    if trace:
+        tr = trace_table(options)
+        import io
+
+        buf = io.BytesIO()
+        tr.to_parquet(buf, index=False)
+        write_atomic(out / "contacts.parquet", buf.getvalue())
+    return tables

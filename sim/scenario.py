@@ -1,0 +1,119 @@
+"""Loading a scenario file: YAML -> `extends:` -> schema -> cross-field checks -> variants.
+
+Every problem becomes an :class:`~sim.errors.InputError` naming the file, the line where
+known, the dotted path and what is expected.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pydantic
+
+from sim.config import Scenario, semantic_issues
+from sim.errors import InputError
+from sim.yamlio import (
+    LineMap,
+    apply_overrides,
+    forget_paths,
+    input_error_from_validation,
+    locate,
+    model_allowed_keys,
+    resolve_extends,
+)
+
+BASE = "base"
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    path: Path
+    scenario: Scenario               # the scenario itself (variant "base")
+    variants: dict[str, Scenario]    # each named variant, fully resolved
+    raw: dict                        # the resolved mapping (after extends and overrides)
+    file_hash: str
+
+    def options(self) -> list[tuple[str, Scenario]]:
+        """(variant name, scenario) pairs: "base" first, then the variants in file order."""
+        return [(BASE, self.scenario), *self.variants.items()]
+
+
+def validate_mapping(data: Mapping, *, file: str, linemap: LineMap,
+                     prefix: tuple[str, ...] = ()) -> Scenario:
+    """Schema + cross-field checks of one scenario mapping."""
+    try:
+        sc = Scenario.model_validate(data)
+    except pydantic.ValidationError as err:
+        raise input_error_from_validation(err, file=file, linemap=linemap, prefix=prefix,
+                                          allowed_keys=model_allowed_keys(Scenario),
+                                          data=data) from None
+    issues = semantic_issues(sc)
+    if issues:
+        path, message = issues[0]
+        if len(issues) > 1:
+            message += f" (and {len(issues) - 1} more problem{'s' if len(issues) > 2 else ''})"
+        full = (*prefix, *path)
+        where = locate(linemap, full)
+        raise InputError(message, file=where[0] if where else file,
+                         line=where[1] if where else None, path=".".join(full) or None)
+    return sc
+
+
+def load_scenario(path: str | Path, overrides: Iterable[tuple[str, object]] = ()
+                  ) -> LoadedScenario:
+    """Load, resolve and validate a scenario file and its variants.
+
+    ``overrides`` (dotted path, value) pairs, e.g. from ``--set``, apply before validation.
+    """
+    p = Path(path)
+    data, linemap = resolve_extends(p)
+    overrides = list(overrides)
+    if overrides:
+        data = apply_overrides(data, overrides)
+        linemap = forget_paths(linemap, [d for d, _ in overrides])
+    file = str(p)
+    base = validate_mapping(data, file=file, linemap=linemap)
+    plain = {k: v for k, v in data.items() if k != "variants"}
+    variants: dict[str, Scenario] = {}
+    for name, changes in (data.get("variants") or {}).items():
+        if name == BASE:
+            raise _at(linemap, file, ("variants", name), "'base' is the scenario itself; "
+                      "choose another variant name")
+        try:
+            vdata = apply_overrides(plain, changes.items())
+            vdata["name"] = base.name
+            variants[name] = validate_mapping(vdata, file=file,
+                                              linemap=forget_paths(linemap, changes))
+        except InputError as err:
+            raise _variant_error(err, name, changes, linemap, file) from None
+    try:
+        digest = hashlib.sha256(p.read_bytes()).hexdigest()
+    except OSError:
+        digest = ""
+    return LoadedScenario(p, base, variants, copy.deepcopy(data), digest)
+
+
+def _at(linemap: LineMap, file: str, path: tuple[str, ...], message: str) -> InputError:
+    where = locate(linemap, path)
+    return InputError(message, file=where[0] if where else file,
+                      line=where[1] if where else None, path=".".join(path))
+
+
+def _variant_error(err: InputError, name: str, changes: Mapping[str, object],
+                   linemap: LineMap, file: str) -> InputError:
+    """Point an error inside a variant at the override line that caused it."""
+    where = None
+    for key in changes:
+        if err.path and (err.path == key or err.path.startswith(key + ".")
+                         or key.startswith(err.path + ".")):
+            where = linemap.get(("variants", name, key))
+            break
+    if where is None:
+        where = linemap.get(("variants", name))
+    return InputError(f"in variant '{name}': {err.message}",
+                      file=where[0] if where else (err.file or file),
+                      line=where[1] if where else err.line, path=err.path)

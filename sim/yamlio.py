@@ -1,0 +1,633 @@
+"""Reading scenario YAML: safe loading with line numbers, ``extends``, overrides, and
+turning pydantic validation errors into one-paragraph :class:`~sim.errors.InputError`\\ s.
+
+YAML is only ever read with a :class:`yaml.SafeLoader` subclass; nothing is evaluated.
+
+A :data:`LineMap` maps a key path -- a tuple of mapping keys, with list indices written as
+``str(i)`` -- to ``(file, 1-based line)`` of where that key (or list item) appears.  Look a
+path up with :func:`locate`, which falls back to the longest known prefix.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import re
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, ScalarNode
+
+from sim.errors import InputError
+
+__all__ = [
+    "LineMap",
+    "load_yaml",
+    "resolve_extends",
+    "deep_merge",
+    "set_dotted",
+    "parse_override",
+    "apply_overrides",
+    "forget_paths",
+    "locate",
+    "input_error_from_validation",
+    "model_allowed_keys",
+]
+
+LineMap = dict[tuple[str, ...], tuple[str, int]]
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_NULL_TAG = "tag:yaml.org,2002:null"
+
+
+# --------------------------------------------------------------------------- loading
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that rejects duplicate keys and records the line of every mapping key
+    and list item of the objects it constructs (keyed by ``id`` of the dict / list)."""
+
+    def __init__(self, stream: str, file: str) -> None:
+        super().__init__(stream)
+        self.file = file
+        self.key_lines: dict[int, dict[Any, int]] = {}
+        self.item_lines: dict[int, list[int]] = {}
+
+    def compose_mapping_node(self, anchor):  # type: ignore[no-untyped-def]
+        node = super().compose_mapping_node(anchor)
+        seen: dict[tuple[str, str], int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag == _MERGE_TAG:
+                continue
+            ident = (key_node.tag, key_node.value)
+            line = key_node.start_mark.line + 1
+            if ident in seen:
+                raise InputError(
+                    f"duplicate key '{key_node.value}' (first on line {seen[ident]}, again on "
+                    f"line {line}); each key may appear only once in a mapping",
+                    file=self.file, line=line)
+            seen[ident] = line
+        return node
+
+    def _construct_map(self, node: MappingNode):  # type: ignore[no-untyped-def]
+        data: dict[Any, Any] = {}
+        yield data
+        data.update(self.construct_mapping(node))  # SafeConstructor resolves '<<' merges
+        lines: dict[Any, int] = {}
+        for key_node, _ in node.value:  # merged keys first, own keys last: last one wins
+            key = self.construct_object(key_node)  # cached: same object as the dict's key
+            lines[key] = key_node.start_mark.line + 1
+        self.key_lines[id(data)] = lines
+
+    def _construct_seq(self, node):  # type: ignore[no-untyped-def]
+        data: list[Any] = []
+        yield data
+        data.extend(self.construct_sequence(node))
+        self.item_lines[id(data)] = [item.start_mark.line + 1 for item in node.value]
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader._construct_map)
+_LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader._construct_seq)
+
+
+def _kind(value: Any) -> str:
+    """A user-facing description of a YAML value's type."""
+    if value is None:
+        return "empty (null)"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def _yaml_error(err: yaml.YAMLError, file: str) -> InputError:
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    problem = getattr(err, "problem", None)
+    if problem is None:  # ReaderError and other unmarked errors
+        return InputError(f"invalid YAML: {err}", file=file, line=line)
+    text = f"invalid YAML: {problem}"
+    context = getattr(err, "context", None)
+    cmark = getattr(err, "context_mark", None)
+    if context:
+        if cmark is not None and line is not None and cmark.line + 1 != line:
+            context = f"{context} on line {cmark.line + 1}"
+        text += f" ({context})"
+    if "\\t" in problem or "\t" in problem:
+        text += "; indent with spaces, not tabs"
+    return InputError(text, file=file, line=line)
+
+
+def _build_linemap(data: Any, loader: _LineLoader, file: str) -> LineMap:
+    """Walk the constructed data, once per object (aliases are not walked twice)."""
+    linemap: LineMap = {}
+    seen: set[int] = set()
+    stack: list[tuple[tuple[str, ...], Any]] = [((), data)]
+    while stack:
+        path, obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        children: list[tuple[tuple[str, ...], Any]] = []
+        if isinstance(obj, dict):
+            lines = loader.key_lines.get(id(obj), {})
+            for key, value in obj.items():
+                sub = (*path, str(key))
+                line = lines.get(key)
+                if line is not None:
+                    linemap[sub] = (file, line)
+                if isinstance(value, dict | list):
+                    children.append((sub, value))
+        elif isinstance(obj, list):
+            item_lines = loader.item_lines.get(id(obj), [])
+            for i, value in enumerate(obj):
+                sub = (*path, str(i))
+                if i < len(item_lines):
+                    linemap[sub] = (file, item_lines[i])
+                if isinstance(value, dict | list):
+                    children.append((sub, value))
+        stack.extend(reversed(children))  # depth-first in document order: the anchor's
+        # own place is walked before later aliases of it
+    return linemap
+
+
+def load_yaml(path: str | Path) -> tuple[dict, LineMap]:
+    """Safe-load a YAML file whose top level is a mapping.
+
+    Returns the data and a :data:`LineMap` for every mapping key and list item at any
+    depth.  Raises :class:`InputError` (with the file, and the line where known) for a
+    missing / unreadable file, an empty file, a YAML syntax error, a duplicate key, a
+    top level that is not a mapping, and top-level keys that are not text.
+    """
+    file = str(path)
+    p = Path(path)
+    if p.is_dir():
+        raise InputError("is a directory; expected a YAML file", file=file)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found", file=file) from None
+    except PermissionError:
+        raise InputError("cannot read the file (permission denied)", file=file) from None
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror or exc})", file=file) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError("the file is not valid UTF-8 text", file=file, line=line) from None
+
+    empty = InputError(
+        "the file is empty; expected a mapping of scenario settings (key: value lines)",
+        file=file)
+    loader = _LineLoader(text, file)
+    try:
+        node = loader.get_single_node()
+        if node is None or (isinstance(node, ScalarNode) and node.tag == _NULL_TAG
+                            and node.value in ("", "~", "null", "Null", "NULL")):
+            raise empty
+        data = loader.construct_document(node)
+        if not isinstance(data, dict):
+            raise InputError(
+                f"the top level must be a mapping (key: value lines), but it is {_kind(data)}",
+                file=file, line=node.start_mark.line + 1)
+        linemap = _build_linemap(data, loader, file)
+    except InputError:
+        raise
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc, file) from None
+    except RecursionError:
+        raise InputError("the YAML is nested too deeply", file=file) from None
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. "!!int abc"
+        raise InputError(f"cannot read a value: {exc}", file=file) from None
+    finally:
+        loader.dispose()
+
+    for key in data:
+        if not isinstance(key, str):
+            where = linemap.get((str(key),), (file, None))
+            shown = _show(key) or repr(key)
+            if isinstance(key, bool):
+                what = (f"a top-level key was read as {shown} (YAML reads yes/no/on/off "
+                        "as true/false); put the key in quotes, e.g. \"on\": ...")
+            else:
+                what = (f"the top-level key {shown} is {_kind(key)}, not a name; put the key "
+                        f"in quotes, e.g. \"{shown}\": ...")
+            raise InputError(what, file=file, line=where[1])
+    return data, linemap
+
+
+# --------------------------------------------------------------------------- extends
+
+
+def deep_merge(parent: Mapping, child: Mapping) -> dict:
+    """Merge two mappings: nested mappings merge key by key with the child winning;
+    lists and scalars from the child replace the parent's."""
+    merged, _ = _merge(parent, child, ())
+    return merged
+
+
+def _merge(parent: Mapping, child: Mapping,
+           path: tuple[str, ...]) -> tuple[dict, set[tuple[str, ...]]]:
+    """Deep-merge; also return the paths where the child's value replaced the parent's."""
+    out = dict(parent)
+    replaced: set[tuple[str, ...]] = set()
+    for key, value in child.items():
+        sub = (*path, str(key))
+        old = out.get(key)
+        if isinstance(value, Mapping) and isinstance(old, Mapping) and key in out:
+            out[key], more = _merge(old, value, sub)
+            replaced |= more
+        else:
+            out[key] = value
+            replaced.add(sub)
+    return out, replaced
+
+
+def resolve_extends(path: str | Path) -> tuple[dict, LineMap]:
+    """Load ``path``; if it has a top-level ``extends: other.yaml`` (relative to the
+    extending file), load that first (recursively) and deep-merge this file over it.
+
+    The ``extends`` key is removed.  The LineMap points each path at the file and line
+    that provided its value (child over parent).  A cycle raises :class:`InputError`.
+    """
+    return _resolve(Path(path), [])
+
+
+def _resolve(path: Path, chain: list[tuple[Path, str]]) -> tuple[dict, LineMap]:
+    data, linemap = load_yaml(path)
+    if "extends" not in data:
+        return data, linemap
+    file = str(path)
+    line = linemap.get(("extends",), (file, None))[1]
+    target = data.pop("extends")
+    linemap.pop(("extends",), None)
+    if not isinstance(target, str) or not target.strip():
+        raise InputError(f"expected the name of a YAML file to extend, got {_kind(target)}",
+                         file=file, line=line, path="extends")
+    parent_path = path.parent / target.strip()
+    me = path.resolve()
+    here = [*chain, (me, file)]
+    if parent_path.resolve() in [p for p, _ in here]:
+        start = [p for p, _ in here].index(parent_path.resolve())
+        names = [name for _, name in here[start:]] + [str(parent_path)]
+        raise InputError(f"'extends' goes round in a cycle: {' -> '.join(names)}",
+                         file=file, line=line, path="extends")
+    if not parent_path.is_file():
+        what = "is a directory" if parent_path.is_dir() else "was not found"
+        raise InputError(f"the file to extend, '{parent_path}', {what}",
+                         file=file, line=line, path="extends")
+    parent, parent_lines = _resolve(parent_path, here)
+    merged, replaced = _merge(parent, data, ())
+    out_lines: LineMap = {
+        p: where for p, where in parent_lines.items()
+        if not any(p[:i] in replaced for i in range(1, len(p) + 1))
+    }
+    out_lines.update(linemap)
+    return merged, out_lines
+
+
+# --------------------------------------------------------------------------- overrides
+
+
+def _split_path(dotted: str) -> list[str]:
+    parts = dotted.split(".") if isinstance(dotted, str) else []
+    if not parts or any(not part.strip() for part in parts):
+        raise InputError(
+            "the override path is empty or has an empty part; expected dotted names "
+            "like channels.phone.arrivals.rate_per_hour", path=str(dotted) or None)
+    return [part.strip() for part in parts]
+
+
+def _find_key(mapping: Mapping, part: str) -> Any:
+    """The key of ``mapping`` that ``part`` names (exact, else by str(); else part)."""
+    if part in mapping:
+        return part
+    for key in mapping:
+        if str(key) == part:
+            return key
+    return part
+
+
+def set_dotted(data: dict, dotted: str, value: Any) -> None:
+    """Set ``data[a][b][c] = value`` for ``dotted == "a.b.c"``, in place.
+
+    Missing (or null) intermediate mappings are created.  A numeric part indexes an
+    existing list (``tiers.0.agents``).  Raises :class:`InputError` (with ``path=dotted``)
+    for an empty path / empty part, or when it would descend into anything else.
+    """
+    parts = _split_path(dotted)
+    node: Any = data
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        where = ".".join(parts[:depth]) or "the top level"
+        if isinstance(node, dict):
+            key = _find_key(node, part)
+            if last:
+                node[key] = value
+                return
+            if node.get(key) is None:
+                node[key] = {}
+            node = node[key]
+        elif isinstance(node, list):
+            if not re.fullmatch(r"\d+", part) or int(part) >= len(node):
+                raise InputError(
+                    f"cannot set it: '{where}' is a list of {len(node)} items, so the next "
+                    f"part must be an index from 0 to {len(node) - 1}, not '{part}'",
+                    path=dotted)
+            if last:
+                node[int(part)] = value
+                return
+            if node[int(part)] is None:
+                node[int(part)] = {}
+            node = node[int(part)]
+        else:
+            raise InputError(
+                f"cannot set it: '{where}' is {_kind(node)} ({node!r}), not a mapping",
+                path=dotted)
+
+
+def parse_override(text: str) -> tuple[str, object]:
+    """Parse a CLI ``PATH=VALUE``; the value is read as YAML (``0.7`` -> float,
+    ``[a, b]`` -> list, ``abc`` -> str, empty -> None)."""
+    if "=" not in text:
+        raise InputError(f"override '{text}' must look like PATH=VALUE, "
+                         "e.g. channels.phone.arrivals.rate_per_hour=120")
+    dotted, _, raw = text.partition("=")
+    dotted = dotted.strip()
+    _split_path(dotted)
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InputError(f"cannot read the override value {raw.strip()!r} as YAML: {problem}",
+                         path=dotted) from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise InputError(f"cannot read the override value {raw.strip()!r}: {exc}",
+                         path=dotted) from None
+    return dotted, value
+
+
+def apply_overrides(data: dict,
+                    overrides: Mapping[str, object] | Iterable[tuple[str, object]]) -> dict:
+    """Return a deep copy of ``data`` with every ``dotted path -> value`` applied in order."""
+    out = copy.deepcopy(data)
+    items = overrides.items() if isinstance(overrides, Mapping) else overrides
+    for dotted, value in items:
+        set_dotted(out, dotted, copy.deepcopy(value))
+    return out
+
+
+def forget_paths(linemap: LineMap, dotted_paths: Iterable[str]) -> LineMap:
+    """A copy of ``linemap`` without the entries at or under the given dotted paths --
+    use it after applying overrides so errors in overridden values do not point at the
+    (replaced) line of the file."""
+    drop = [tuple(d.split(".")) for d in dotted_paths]
+    return {p: where for p, where in linemap.items()
+            if not any(p[: len(d)] == d for d in drop)}
+
+
+def locate(linemap: LineMap, path: Sequence[str | int]) -> tuple[str, int] | None:
+    """(file, line) of the longest prefix of ``path`` present in ``linemap``, or None."""
+    key = tuple(str(p) for p in path)
+    for i in range(len(key), 0, -1):
+        where = linemap.get(key[:i])
+        if where is not None:
+            return where
+    return None
+
+
+# --------------------------------------------------------------------------- validation
+
+_TYPE_TAG = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+_PRIMITIVE_TAGS = {"int", "float", "str", "bool", "none", "bytes", "list", "dict", "set",
+                   "tuple", "decimal", "date", "datetime", "time", "timedelta",
+                   "constrained-int", "constrained-float", "constrained-str"}
+_NO_DATA = object()
+
+
+def _internal(part: str) -> bool:
+    """pydantic's own loc parts: 'function-after[...]', 'list[int]', '[key]', ..."""
+    return any(c in part for c in "[]()")
+
+
+def _type_tag(part: Any) -> bool:
+    return isinstance(part, str) and (part in _PRIMITIVE_TAGS or bool(_TYPE_TAG.match(part)))
+
+
+def _child(node: Any, part: str | int) -> tuple[bool, Any]:
+    if isinstance(node, Mapping):
+        if part in node:
+            return True, node[part]
+        for key in node:
+            if str(key) == str(part):
+                return True, node[key]
+        return False, None
+    if isinstance(node, list | tuple) and isinstance(part, int) and 0 <= part < len(node):
+        return True, node[part]
+    return False, None
+
+
+def _user_path(loc: Sequence[Any], err_type: str, data: Any, linemap: LineMap,
+               prefix: tuple[str, ...]) -> tuple[str, ...]:
+    """Keep only the parts of a pydantic ``loc`` that are keys / indices of user data."""
+    parts = [p for p in loc
+             if isinstance(p, int) and not isinstance(p, bool)
+             or isinstance(p, str) and not _internal(p)]
+    out: list[str] = []
+    node = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if node is not _NO_DATA:
+            found, child = _child(node, part)
+        else:
+            found, child = (*prefix, *out, str(part)) in linemap, _NO_DATA
+        if found:
+            out.append(str(part))
+            node = child
+            continue
+        if last:
+            if err_type in ("missing", "extra_forbidden") or not _type_tag(part):
+                out.append(str(part))
+            continue
+        if isinstance(node, Mapping | list | tuple):
+            continue  # the data says this is not one of its keys: a union / tag label
+        if node is _NO_DATA and (*prefix, *out, str(parts[i + 1])) in linemap:
+            continue
+        if _type_tag(part):
+            continue
+        out.append(str(part))
+        node = _NO_DATA
+    return tuple(out)
+
+
+def _show(value: Any) -> str | None:
+    """How to show an offending scalar input, or None for containers."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return repr(value if len(value) <= 60 else value[:57] + "...")
+    return None
+
+
+def input_error_from_validation(
+    err: Any,
+    *,
+    file: str,
+    linemap: LineMap,
+    prefix: tuple[str, ...] = (),
+    allowed_keys: Callable[[tuple[str, ...]], list[str] | None] | None = None,
+    data: Any = _NO_DATA,
+) -> InputError:
+    """Turn the first error of a :class:`pydantic.ValidationError` into an InputError.
+
+    - the ``loc`` becomes a dotted path of the user's keys / list indices (pydantic's own
+      parts such as union member labels or ``function-after[...]`` are dropped; pass the
+      validated ``data`` to make this exact), prefixed with ``prefix``;
+    - the line is that of the longest prefix of the path found in ``linemap`` (so a missing
+      field points at its parent mapping); the file is the one the line is in, else
+      ``file``; no line when nothing is found;
+    - the message is pydantic's, plus ``(got X)`` for a scalar input; ``extra_forbidden``
+      becomes "unknown key 'x'" with "did you mean 'y'?" when ``allowed_keys(parent_path)``
+      (e.g. :func:`model_allowed_keys`) knows a close name; ``missing`` becomes
+      "required field missing"; "(and N more problems)" is added when there are more.
+    """
+    try:
+        errors = err.errors(include_url=False)
+    except Exception:  # not a pydantic error after all -- still never crash
+        return InputError(str(err), file=file)
+    if not errors:
+        return InputError(str(err) or "invalid input", file=file)
+    first = errors[0]
+    err_type = str(first.get("type", ""))
+    loc = tuple(first.get("loc", ()))
+    user = (*prefix, *_user_path(loc, err_type, data, linemap, tuple(prefix)))
+    where = locate(linemap, user)
+    dotted = ".".join(user) or None
+
+    if err_type == "missing":
+        message = "required field missing"
+    elif err_type == "extra_forbidden" and user:
+        key = user[-1]
+        message = f"unknown key '{key}'"
+        allowed = None
+        if allowed_keys is not None:
+            try:
+                allowed = allowed_keys(tuple(user[len(prefix):-1]))
+            except Exception:
+                allowed = None
+        if allowed:
+            close = difflib.get_close_matches(key, [str(a) for a in allowed], n=1)
+            if close:
+                message += f"; did you mean '{close[0]}'?"
+            elif len(allowed) <= 15:
+                message += "; expected one of: " + ", ".join(sorted(map(str, allowed)))
+    else:
+        message = str(first.get("msg", "invalid value"))
+        for lead in ("Value error, ", "Assertion failed, "):
+            if message.startswith(lead):
+                message = message[len(lead):]
+        shown = _show(first.get("input"))
+        if shown is not None:
+            message += f" (got {shown})"
+    more = len(errors) - 1
+    if more:
+        message += f" (and {more} more problem{'s' if more > 1 else ''})"
+    if where is None:
+        return InputError(message, file=file, path=dotted)
+    return InputError(message, file=where[0], line=where[1], path=dotted)
+
+
+def _expand(tp: Any) -> list[Any]:
+    """Unwrap Annotated / Optional / unions into concrete candidate types."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _expand(typing.get_args(tp)[0])
+    if origin is typing.Union or origin is types.UnionType:
+        out: list[Any] = []
+        for arg in typing.get_args(tp):
+            out.extend(_expand(arg))
+        return out
+    if tp is type(None):
+        return []
+    return [tp]
+
+
+def _is_model(tp: Any) -> bool:
+    fields = getattr(tp, "model_fields", None)
+    return isinstance(tp, type) and isinstance(fields, dict)
+
+
+def _model_keys(model: Any) -> list[str]:
+    names: list[str] = []
+    for name, field in model.model_fields.items():
+        names.append(name)
+        for alias in (getattr(field, "alias", None), getattr(field, "validation_alias", None)):
+            if isinstance(alias, str) and alias not in names:
+                names.append(alias)
+    return names
+
+
+def _step(tp: Any, part: str) -> list[Any]:
+    out: list[Any] = []
+    for cand in _expand(tp):
+        if _is_model(cand):
+            for name, field in cand.model_fields.items():
+                if part in (name, getattr(field, "alias", None),
+                            getattr(field, "validation_alias", None)):
+                    out.append(field.annotation)
+                    break
+            continue
+        origin = typing.get_origin(cand)
+        args = typing.get_args(cand)
+        if origin is None or not args:
+            continue
+        if isinstance(origin, type) and issubclass(origin, Mapping):
+            out.append(args[-1])
+        elif origin is tuple:
+            if re.fullmatch(r"\d+", part):
+                if len(args) == 2 and args[1] is Ellipsis:
+                    out.append(args[0])
+                elif int(part) < len(args):
+                    out.append(args[int(part)])
+        elif isinstance(origin, type) and issubclass(origin, Sequence | set | frozenset):
+            if re.fullmatch(r"\d+", part):
+                out.append(args[0])
+    return out
+
+
+def model_allowed_keys(model: Any) -> Callable[[tuple[str, ...]], list[str] | None]:
+    """An ``allowed_keys`` callable for :func:`input_error_from_validation`: the field
+    names (and aliases) of the pydantic model found at a path below ``model`` (following
+    nested models, lists, dicts, Optional and unions -- a union gives all members'
+    fields), or None when the path does not lead to a model."""
+
+    def allowed(path: tuple[str, ...]) -> list[str] | None:
+        current: list[Any] = [model]
+        for part in path:
+            current = [nxt for tp in current for nxt in _step(tp, str(part))]
+            if not current:
+                return None
+        names: list[str] = []
+        for tp in current:
+            for cand in _expand(tp):
+                if _is_model(cand):
+                    names.extend(n for n in _model_keys(cand) if n not in names)
+        return names or None
+
+    return allowed
