@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import deque
+from heapq import heappush
 
 import simpy
 from simpy.events import NORMAL, Event
@@ -42,13 +43,16 @@ class SimulationError(RuntimeError):
 class Timer(Event):
     """A SimPy event that fires after ``delay`` and calls ``fn(event)``; payload in ``arg``."""
 
+    __slots__ = ("arg",)
+
     def __init__(self, env: simpy.Environment, delay: float, fn, arg) -> None:  # noqa: ANN001
         self.env = env
         self.callbacks = [fn]
         self._value = None
         self._ok = True
         self.arg = arg
-        env.schedule(self, NORMAL, delay)
+        # Environment.schedule() inlined: this runs for every event of the simulation.
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
 
 
 class Contact:
@@ -69,7 +73,8 @@ class Agent:
 class _Source:
     """Per-channel customer stream: arrival times and each contact's own draws."""
 
-    __slots__ = ("clock", "exp", "mix_u", "cum_shares", "type_ix", "work", "patience",
+    __slots__ = ("clock", "exp", "mix_u", "cum_shares", "type_ix", "single_type", "work",
+                 "patience",
                  "bot_time", "bot_u", "containment")
 
 
@@ -130,6 +135,7 @@ class Engine:
             cum.append(acc)
         src.cum_shares = cum
         src.type_ix = [self.t.types.index(y) for y in types]
+        src.single_type = src.type_ix[0] if len(types) == 1 else -1
         src.work = {self.t.types.index(y): sampler(ch.handle_time[y],
                                                    stream(seed, rep, cname, "handle", y))
                     for y in types}
@@ -154,21 +160,22 @@ class Engine:
         if nxt < self.arrivals_end:
             Timer(env, nxt - now, self._arrive, ci)
         c = Contact()
-        c.cid = self.n_contacts
-        self.n_contacts += 1
+        c.cid = cid = self.n_contacts
+        self.n_contacts = cid + 1
         c.ch = ci
-        k = bisect.bisect_right(src.cum_shares, src.mix_u())
-        c.ty = ty = src.type_ix[k if k < len(src.type_ix) else -1]
+        if src.single_type >= 0:
+            c.ty = ty = src.single_type
+        else:
+            k = bisect.bisect_right(src.cum_shares, src.mix_u())
+            c.ty = ty = src.type_ix[k if k < len(src.type_ix) else -1]
         c.arr_t = now
         c.work_s = src.work[ty]()
         c.patience_s = src.patience() if src.patience is not None else math.inf
         c.measured = measured = 0.0 <= now < self.horizon_s
-        c.state = 0
-        c.agent = None
         if measured:
             self.pending += 1
         if self.trace is not None:
-            self.trace.append((c.cid, now, "arrive", ci, ty, -1))
+            self.trace.append((cid, now, "arrive", ci, ty, -1))
         if src.bot_time is not None:
             if measured:
                 self.bot_sessions[ci] += 1
