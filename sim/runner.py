@@ -8,6 +8,7 @@ interrupted run returns what finished and says it is incomplete.
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -54,6 +55,23 @@ def simulate(job: Job) -> RepResult:
                      time.perf_counter() - t0)
 
 
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the parent, which keeps what finished and stops them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _abandon(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: cancel queued jobs and terminate the workers (no public API for
+    that before Python 3.14's ``terminate_workers``)."""
+    procs = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in procs:
+        proc.join(timeout=5)
+
+
 def default_workers() -> int:
     return os.cpu_count() or 1
 
@@ -78,20 +96,22 @@ def run_jobs(jobs: Sequence[Job], workers: int | None = None,
                 if on_done:
                     on_done(done[i])
         else:
-            with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+            pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
+                                       initializer=_ignore_sigint)
+            try:
                 futures: dict[Future, int] = {pool.submit(simulate, j): i
                                               for i, j in enumerate(jobs)}
                 pending = set(futures)
-                try:
-                    while pending:
-                        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                        for f in finished:
-                            done[futures[f]] = f.result()
-                            if on_done:
-                                on_done(done[futures[f]])
-                except BaseException:
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
+                while pending:
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for f in sorted(finished, key=futures.__getitem__):
+                        done[futures[f]] = f.result()
+                        if on_done:
+                            on_done(done[futures[f]])
+                pool.shutdown()
+            except BaseException:
+                _abandon(pool)
+                raise
     except KeyboardInterrupt:
         complete, error = False, "interrupted"
     except Exception as exc:  # noqa: BLE001 - reported to the user, partial results kept

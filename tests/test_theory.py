@@ -60,7 +60,7 @@ ERLANG_C = {  # name: (agents, rho, aht_s, horizon_h, warmup_h, reps)
     "c1-rho050": (1, 0.50, 60.0, 500.0, 5.0, 12),     # tau ~ 12 AHT = 12 min
     "c5-rho080": (5, 0.80, 300.0, 400.0, 10.0, 12),   # tau ~ 18 AHT = 1.5 h
     "c20-rho090": (20, 0.90, 300.0, 120.0, 10.0, 12),  # tau ~ 19 AHT = 1.6 h
-    "c50-rho095": (50, 0.95, 300.0, 120.0, 20.0, 10),  # tau ~ 33 AHT = 2.7 h
+    "c50-rho095": (50, 0.95, 300.0, 160.0, 20.0, 12),  # tau ~ 33 AHT = 2.7 h
 }
 
 ERLANG_A = {  # name: (agents, rho, aht_s, patience_s, horizon_h, warmup_h, reps)
@@ -75,6 +75,13 @@ DISTRIBUTIONS = {  # name: (handle_time, speed factor of the tier)
     "constant": ({"dist": "constant", "mean_s": 200.0}, 1.0),
     "lognormal-speed2": ({"dist": "lognormal", "mean_s": 240.0, "cv": 0.8}, 2.0),
 }
+
+MG1 = {  # M/G/1 at rho 0.5 (Pollaczek-Khinchine): the second moment of each law
+    "lognormal": {"dist": "lognormal", "mean_s": 60.0, "cv": 0.8},
+    "gamma": {"dist": "gamma", "mean_s": 60.0, "cv": 0.5},
+    "constant": {"dist": "constant", "mean_s": 60.0},
+}
+MG1_RHO = 0.5
 
 PROFILE = [0, 0, 0, 0, 0, 0, 20, 60, 150, 220, 240, 230, 180, 200, 230, 220, 190, 150,
            120, 90, 60, 30, 0, 0]  # per hour of day; some hours closed
@@ -193,6 +200,12 @@ def _dist_case(name: str) -> tuple[Scenario, int]:
     return sc, 10
 
 
+def _mg1_case(name: str) -> tuple[Scenario, int]:
+    handle = MG1[name]
+    return one_channel(rate_for(MG1_RHO, 1, handle["mean_s"]), handle, 1, horizon_hours=350.0,
+                       warmup_hours=3.0, seed=1212), 10
+
+
 def _rich_case() -> tuple[Scenario, int]:
     """Two channels, two types, bot, patience, finite queue, concurrency, overflow routing."""
     phone = {"arrivals": {"rate_per_hour": 150.0}, "mix": {"simple": 0.7, "complex": 0.3},
@@ -226,6 +239,7 @@ CASES: dict[str, Callable[[], tuple[Scenario, int]]] = {
     "pooled/omitted": functools.partial(_pooled_case, "omitted"),
     "pooled/after0": functools.partial(_pooled_case, "after0"),
     **{f"dist/{n}": functools.partial(_dist_case, n) for n in DISTRIBUTIONS},
+    **{f"mg1/{n}": functools.partial(_mg1_case, n) for n in MG1},
     "rich": _rich_case,
 }
 
@@ -427,6 +441,20 @@ def test_handle_time_mean(name: str) -> None:
         assert np.allclose(values(reps, "phone", "aht_s"), expected, rtol=1e-12, atol=0)
     else:
         assert_close_to(reps, "phone", "aht_s", expected)
+
+
+@pytest.mark.parametrize("name", list(MG1))
+def test_pollaczek_khinchine_second_moment(name: str) -> None:
+    """M/G/1 waits depend on the handle time's cv: Wq = rho E[S] (1 + cv^2) / (2 (1 - rho))."""
+    handle = MG1[name]
+    m, cv = handle["mean_s"], float(handle.get("cv", 0.0))
+    lam = rate_for(MG1_RHO, 1, m) / 3600.0
+    wq = MG1_RHO * m * (1 + cv * cv) / (2 * (1 - MG1_RHO))
+    reps = run(f"mg1/{name}")
+    assert_close_to(reps, "phone", "asa_s", wq)
+    assert_close_to(reps, "phone", "mean_queue_length", lam * wq)
+    assert_close_to(reps, "phone", "p_wait", MG1_RHO)  # PASTA: P(server busy) = rho
+    assert_close_to(reps, "phone", "aht_s", m)
 
 
 # --------------------------------------------------------------------------- 11. conservation

@@ -292,21 +292,25 @@ def test_new_contact_goes_to_longest_idle_agent_across_pooled_tiers() -> None:
 
 
 def test_priority_then_longest_waiting_non_preemptive() -> None:
+    """Phone (priority 1) has two contact types, so two queues of equal priority: the agent
+    takes the longest-waiting of them, and any phone contact before any chat one."""
     handle = {"phone": 100.0, "chat": 150.0}
     sc = scenario(
-        {"phone": {"arrivals": {"rate_per_hour": 15.0}, "mix": {"simple": 1.0},
-                   "handle_time": {"simple": const(handle["phone"])}, "priority": 1},
+        {"phone": {"arrivals": {"rate_per_hour": 15.0},
+                   "mix": {"simple": 0.5, "complex": 0.5},
+                   "handle_time": {"simple": const(handle["phone"]),
+                                   "complex": const(handle["phone"])}, "priority": 1},
          "chat": {"arrivals": {"rate_per_hour": 11.0}, "mix": {"simple": 1.0},
                   "handle_time": {"simple": const(handle["chat"])}, "priority": 2}},
-        {"base": {"agents": 1, "serves": {"simple": 1.0}}}, horizon_hours=6.0)
+        {"base": {"agents": 1, "serves": {"simple": 1.0, "complex": 1.0}}}, horizon_hours=6.0)
     tables, rec, lives = run(sc)
     prio = [sc.channels[ch].priority for ch in tables.channels]
     hs = [handle[ch] for ch in tables.channels]
 
-    # One agent: whenever it comes free it takes (priority, arrival)-smallest waiting.
+    # One agent: whenever it comes free it takes the (priority, arrival)-smallest waiting.
     f, i, n = -INF, 0, len(lives)
     waiting: list[tuple[int, float, int]] = []
-    expected, jumps, same_prio_choices = {}, 0, 0
+    expected, jumps, across_type_queues = {}, 0, 0
     by_id = {c.cid: c for c in lives}
     while i < n or waiting:
         while i < n and lives[i].arrive <= f:
@@ -315,12 +319,11 @@ def test_priority_then_longest_waiting_non_preemptive() -> None:
             i += 1
         if waiting:
             start = f
-            if len({p for p, _, _ in waiting}) > 1 and min(waiting)[1] > min(
-                    a for _, a, _ in waiting):
+            p0, a0, cid = heapq.heappop(waiting)
+            if any(a < a0 for _, a, _ in waiting):
                 jumps += 1  # a priority-1 contact overtakes a longer-waiting priority-2 one
-            if sum(1 for p, _, _ in waiting if p == min(waiting)[0]) > 1:
-                same_prio_choices += 1
-            _, _, cid = heapq.heappop(waiting)
+            if any(p == p0 and by_id[x].ty != by_id[cid].ty for p, _, x in waiting):
+                across_type_queues += 1  # the longest-waiting of two equal-priority queues
         else:
             cid = lives[i].cid
             start = lives[i].arrive
@@ -330,7 +333,7 @@ def test_priority_then_longest_waiting_non_preemptive() -> None:
         expected[cid] = answered_at(c.arrive, c.arrive, start, hs[c.ch], 0)
     check_against(lives, rec.horizon_s, expected)
     check_records(rec, lives)
-    assert jumps > 0 and same_prio_choices > 0, (jumps, same_prio_choices)
+    assert jumps > 0 and across_type_queues > 0, (jumps, across_type_queues)
     # Non-preemptive: services never overlap with one agent.
     spans = sorted((c.t("answer"), c.t("end")) for c in lives if "end" in c.events)
     assert all(e0 <= s1 for (_, e0), (s1, _) in zip(spans, spans[1:]))
@@ -404,6 +407,41 @@ def test_queue_capacity_blocks_the_contact_that_would_exceed_it(capacity: int) -
     assert m[("phone", "blocked")] == nb
     assert m[("phone", "block_rate")] == pytest.approx(nb / len(meas))  # queued + blocked
     assert m[("phone", "queued")] == len(meas) - nb
+
+
+def test_queue_capacity_counts_only_contacts_still_waiting() -> None:
+    """With patience, a contact that abandoned frees its place in the queue at once."""
+    handle, patience, capacity = 100.0, 50.0, 1
+    sc = one_channel(60.0, const(handle), 1, queue_capacity=capacity,
+                     patience=const(patience), horizon_hours=3.0)
+    _, rec, lives = run(sc)
+    f = -INF
+    stays: list[tuple[float, float]] = []  # (join, leave) of contacts that queued
+    expected, n_blocked, n_after_abandon = {}, 0, 0
+    for c in lives:
+        waiting_now = sum(1 for j, leave in stays if j < c.arrive < leave)
+        if f <= c.arrive:
+            expected[c.cid] = answered_at(c.arrive, c.arrive, c.arrive, handle, 0)
+            f = c.arrive + handle
+            continue
+        if waiting_now >= capacity:
+            expected[c.cid] = {"blocked": (c.arrive, -1)}
+            n_blocked += 1
+            continue
+        if any(j < c.arrive and j + patience < c.arrive < j + patience + 20.0
+               for j, leave in stays if leave == j + patience):
+            n_after_abandon += 1  # admitted shortly after the one before abandoned
+        start = f
+        if start - c.arrive < patience:
+            f = start + handle
+            stays.append((c.arrive, start))
+            expected[c.cid] = answered_at(c.arrive, c.arrive, start, handle, 0)
+        else:
+            stays.append((c.arrive, c.arrive + patience))
+            expected[c.cid] = {"queue": (c.arrive, -1), "abandon": (c.arrive + patience, -1)}
+    check_against(lives, rec.horizon_s, expected)
+    check_records(rec, lives)
+    assert n_blocked > 5 and n_after_abandon > 0, (n_blocked, n_after_abandon)
 
 
 # --- bot -----------------------------------------------------------------------------------

@@ -1,0 +1,234 @@
+"""The command line as a user meets it: exit codes, messages, result files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "scenarios" / "demo.yaml"
+
+SMALL = """\
+name: small
+seed: 3
+replications: 3
+horizon_hours: 4
+warmup_hours: 0.5
+channels:
+  phone:
+    arrivals: {rate_per_hour: 120}
+    mix: {simple: 0.7, complex: 0.3}
+    handle_time:
+      simple: {dist: exponential, mean_s: 200}
+      complex: {dist: lognormal, mean_s: 400, cv: 0.8}
+    patience: {dist: exponential, mean_s: 180}
+tiers:
+  base:
+    agents: 6
+    cost_per_hour: 40
+    serves: {simple: 1.0}
+  advanced:
+    agents: 4
+    cost_per_hour: 60
+    serves: {simple: 1.0, complex: 1.0}
+routing:
+  simple: [{tier: base}, {tier: advanced, after_s: 30}]
+targets:
+  - {metric: phone.asa_s, max: 60}
+variants:
+  more: {tiers.base.agents: 8}
+"""
+
+
+def ccsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", "import cli; cli.main()", *args],
+                          capture_output=True, text=True, cwd=cwd or ROOT,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+                               "COLUMNS": "200"})
+
+
+def broken(tmp_path: Path, text: str, name: str = "bad.yaml") -> Path:
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+BROKEN = {
+    # case: (edit of SMALL, words the message must contain, text on the line it must name)
+    "typo-in-key": (lambda s: s.replace("rate_per_hour", "rate_per_hr"),
+                    ["channels.phone.arrivals.rate_per_hr", "rate_per_hour"], "rate_per_hr"),
+    "negative-rate": (lambda s: s.replace("rate_per_hour: 120", "rate_per_hour: -5"),
+                      ["channels.phone.arrivals.rate_per_hour", "greater than or equal to 0"],
+                      "rate_per_hour: -5"),
+    "mix-0.9": (lambda s: s.replace("complex: 0.3}", "complex: 0.2}"),
+                ["channels.phone.mix", "sum to 1"], "mix:"),
+    "unknown-tier": (lambda s: s.replace("{tier: advanced, after_s: 30}",
+                                         "{tier: senior, after_s: 30}"),
+                     ["routing.simple.1.tier", "unknown tier 'senior'"], "senior"),
+    "bad-dist": (lambda s: s.replace("dist: lognormal", "dist: lognormale"),
+                 ["channels.phone.handle_time.complex.dist", "lognormal"], "lognormale"),
+    "yaml-syntax": (lambda s: s.replace("mix: {simple: 0.7, complex: 0.3}",
+                                        "mix: {simple: 0.7, complex: 0.3"), ["line"], None),
+    "empty": (lambda s: "", ["empty"], None),
+    "negative-aht": (lambda s: s.replace("mean_s: 200", "mean_s: -200"),
+                     ["channels.phone.handle_time.simple.mean_s", "greater than 0"], "-200"),
+    "horizon-0": (lambda s: s.replace("horizon_hours: 4", "horizon_hours: 0"),
+                  ["horizon_hours", "greater than 0"], "horizon_hours"),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN))
+def test_validate_broken_file_exits_2_naming_the_field(tmp_path: Path, case: str) -> None:
+    edit, words, marker = BROKEN[case]
+    text = edit(SMALL)
+    path = broken(tmp_path, text)
+    res = ccsim("validate", str(path))
+    assert res.returncode == 2, res.stdout + res.stderr
+    msg = res.stderr
+    assert "Traceback" not in msg and str(path) in msg
+    assert len(msg.strip().splitlines()) == 1, msg
+    for w in words:
+        assert w in msg, msg
+    if marker is not None:
+        line = next(i for i, t in enumerate(text.splitlines(), 1) if marker in t)
+        assert f"line {line}," in msg, msg
+
+
+def test_validate_missing_file_exits_2(tmp_path: Path) -> None:
+    res = ccsim("validate", str(tmp_path / "nope.yaml"))
+    assert res.returncode == 2 and "not found" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_validate_good_file(tmp_path: Path) -> None:
+    res = ccsim("validate", str(broken(tmp_path, SMALL, "ok.yaml")))
+    assert res.returncode == 0 and "ok" in res.stdout
+
+
+def test_bad_variant_points_at_override_line(tmp_path: Path) -> None:
+    path = broken(tmp_path, SMALL.replace("more: {tiers.base.agents: 8}",
+                                          "more: {tiers.base.agents: -1}"))
+    res = ccsim("validate", str(path))
+    assert res.returncode == 2
+    assert "variant 'more'" in res.stderr and "tiers.base.agents" in res.stderr
+    line = next(i for i, t in enumerate(SMALL.splitlines(), 1) if "more:" in t)
+    assert f"line {line}," in res.stderr
+
+
+def test_bad_option_exits_2(tmp_path: Path) -> None:
+    res = ccsim("run", str(broken(tmp_path, SMALL, "ok.yaml")), "--reps", "zero")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+
+
+def test_run_writes_every_result_file(tmp_path: Path) -> None:
+    path = broken(tmp_path, SMALL, "ok.yaml")
+    out = tmp_path / "out"
+    res = ccsim("run", str(path), "--out", str(out), "--workers", "1", "--trace")
+    assert res.returncode == 0, res.stderr
+    for name in ("summary.csv", "summary.json", "replications.csv", "intervals.csv",
+                 "targets.csv", "scenario.yaml", "report.html", "contacts.parquet"):
+        assert (out / name).stat().st_size > 0, name
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary.columns) == ["scenario", "variant", "scope", "metric", "mean",
+                                     "ci_low", "ci_high", "replications"]
+    assert set(summary["variant"]) == {"base", "more"}
+    assert {"all", "phone", "simple", "complex", "base", "advanced", "cost"} <= set(
+        summary["scope"])
+    meta = json.loads((out / "summary.json").read_text())["meta"]
+    assert meta["complete"] is True and meta["replications"] == 3 and meta["seed"] == 3
+    targets = pd.read_csv(out / "targets.csv")
+    assert set(targets["status"]) <= {"met", "missed", "uncertain"} and len(targets) == 2
+    resolved = yaml.safe_load((out / "scenario.yaml").read_text())
+    assert resolved["name"] == "small" and "more" in resolved["variants"]
+    trace = pd.read_parquet(out / "contacts.parquet")
+    assert {"arrive", "answer", "end"} <= set(trace["event"])
+    assert "KPIs" in res.stdout and "Targets" in res.stdout
+
+
+def test_workers_give_identical_summary(tmp_path: Path) -> None:
+    path = broken(tmp_path, SMALL, "ok.yaml")
+    a, b = tmp_path / "w1", tmp_path / "w2"
+    assert ccsim("run", str(path), "--out", str(a), "--workers", "1", "--quiet").returncode == 0
+    assert ccsim("run", str(path), "--out", str(b), "--workers", "2", "--quiet").returncode == 0
+    assert (a / "summary.csv").read_bytes() == (b / "summary.csv").read_bytes()
+    assert (a / "replications.csv").read_bytes() == (b / "replications.csv").read_bytes()
+
+
+def test_json_and_fail_on_missed_targets(tmp_path: Path) -> None:
+    text = SMALL.replace("{metric: phone.asa_s, max: 60}", "{metric: phone.asa_s, max: 0.001}")
+    path = broken(tmp_path, text, "strict.yaml")
+    res = ccsim("run", str(path), "--out", str(tmp_path / "o"), "--workers", "1", "--json",
+                "--fail-on-missed-targets")
+    assert res.returncode == 1, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["meta"]["complete"] and any(t["status"] == "missed" for t in doc["targets"])
+
+
+def test_set_override_and_seed(tmp_path: Path) -> None:
+    path = broken(tmp_path, SMALL, "ok.yaml")
+    res = ccsim("run", str(path), "--out", str(tmp_path / "o"), "--workers", "1", "--quiet",
+                "--set", "tiers.base.agents=9", "--seed", "11", "--reps", "2")
+    assert res.returncode == 0, res.stderr
+    s = pd.read_csv(tmp_path / "o" / "summary.csv")
+    agents = s[(s.variant == "base") & (s.scope == "base") & (s.metric == "agents")]["mean"]
+    assert float(agents.iloc[0]) == 9.0
+    assert set(s["replications"]) <= {2}
+    bad = ccsim("run", str(path), "--set", "tiers.base.agents")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_erlang_published_values() -> None:
+    res = ccsim("erlang", "--rate-per-hour", "200", "--aht-s", "180", "--agents", "14",
+                "--threshold-s", "20", "--json")
+    doc = json.loads(res.stdout)
+    assert abs(doc["service_level"] - 0.888) < 5e-4 and abs(doc["p_wait"] - 0.174) < 5e-4
+    res = ccsim("erlang", "--rate-per-hour", "200", "--aht-s", "180", "--agents", "15",
+                "--threshold-s", "20", "--json")
+    assert abs(json.loads(res.stdout)["service_level"] - 0.941) < 5e-4
+
+
+def test_report_rerender(tmp_path: Path) -> None:
+    path = broken(tmp_path, SMALL, "ok.yaml")
+    out = tmp_path / "o"
+    assert ccsim("run", str(path), "--out", str(out), "--workers", "1", "--quiet").returncode == 0
+    (out / "report.html").unlink()
+    res = ccsim("report", str(out))
+    assert res.returncode == 0 and (out / "report.html").exists()
+    assert ccsim("report", str(tmp_path)).returncode == 2
+
+
+def test_demo_runs(tmp_path: Path) -> None:
+    res = ccsim("demo", "--out", str(tmp_path / "demo"), cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "demo" / "report.html").exists() and "report" in res.stdout
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_interrupted_run_keeps_finished_replications(tmp_path: Path, workers: str) -> None:
+    import signal
+    import time
+
+    text = SMALL.replace("horizon_hours: 4", "horizon_hours: 40").replace(
+        "replications: 3", "replications: 2000")
+    path = broken(tmp_path, text, "long.yaml")
+    out = tmp_path / "o"
+    proc = subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "run", str(path),
+                             "--out", str(out), "--workers", workers, "--quiet"],
+                            cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(10.0)  # imports take a few seconds; then a replication takes ~0.1 s
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 3, err
+    assert "Traceback" not in err
+    meta = json.loads((out / "summary.json").read_text())["meta"]
+    assert meta["complete"] is False and meta["error"] == "interrupted"
+    done = meta["replications_done"]
+    assert 0 < done < meta["replications_planned"]
+    reps = pd.read_csv(out / "replications.csv")
+    assert reps.groupby(["variant", "replication"]).ngroups == done
