@@ -53,12 +53,17 @@ class Arrivals(_Strict):
 
     rate_per_hour: NonNegative | None = None
     profile_per_hour: list[NonNegative] | None = None
-    profile_file: str | None = None
+    profile_file: str | None = None      # read by the loader into profile_per_hour
+    profile_source: str | None = None    # where a profile came from (provenance only)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Arrivals:
         given = [k for k in ("rate_per_hour", "profile_per_hour", "profile_file")
                  if getattr(self, k) is not None]
+        if self.profile_file is not None:
+            raise ValueError("profile_file is read when the scenario file is loaded "
+                             "(sim.scenario.load_scenario); give rate_per_hour or "
+                             "profile_per_hour here")
         if len(given) != 1:
             raise ValueError(
                 "give exactly one of rate_per_hour, profile_per_hour or profile_file"

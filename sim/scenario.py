@@ -16,6 +16,7 @@ import pydantic
 
 from sim.config import Scenario, semantic_issues
 from sim.errors import InputError
+from sim.history import profile_from_csv
 from sim.yamlio import (
     LineMap,
     apply_overrides,
@@ -76,6 +77,7 @@ def load_scenario(path: str | Path, overrides: Iterable[tuple[str, object]] = ()
         data = apply_overrides(data, overrides)
         linemap = forget_paths(linemap, [d for d, _ in overrides])
     file = str(p)
+    _load_history(data, linemap)
     base = validate_mapping(data, file=file, linemap=linemap)
     plain = {k: v for k, v in data.items() if k != "variants"}
     variants: dict[str, Scenario] = {}
@@ -95,6 +97,36 @@ def load_scenario(path: str | Path, overrides: Iterable[tuple[str, object]] = ()
     except OSError:
         digest = ""
     return LoadedScenario(p, base, variants, copy.deepcopy(data), digest)
+
+
+def _load_history(data: dict, linemap: LineMap) -> None:
+    """Replace each channel's ``profile_file`` by the daily profile it gives (in place).
+
+    The path is relative to the file that declared it (which may be an ``extends`` parent).
+    The source file stays on record as ``profile_source``.
+    """
+    interval = data.get("interval_minutes", 30)
+    if not isinstance(interval, int) or interval <= 0 or 1440 % interval:
+        return  # the schema reports it
+    for cname, ch in (data.get("channels") or {}).items():
+        arr = ch.get("arrivals") if isinstance(ch, dict) else None
+        if not isinstance(arr, dict) or not isinstance(arr.get("profile_file"), str):
+            continue
+        key = ("channels", cname, "arrivals", "profile_file")
+        where = linemap.get(key)
+        base_dir = Path(where[0]).parent if where else Path(".")
+        csv = (base_dir / arr["profile_file"]).resolve()
+        if not csv.exists():
+            raise InputError(f"history file not found: {csv}",
+                             file=where[0] if where else None,
+                             line=where[1] if where else None, path=".".join(key))
+        others = [k for k in ("rate_per_hour", "profile_per_hour") if k in arr]
+        if others:
+            raise _at(linemap, str(csv), key[:-1], "give exactly one of rate_per_hour, "
+                      f"profile_per_hour or profile_file (got profile_file, {others[0]})")
+        arr["profile_per_hour"] = profile_from_csv(csv, interval)
+        arr["profile_source"] = str(csv)
+        del arr["profile_file"]
 
 
 def _at(linemap: LineMap, file: str, path: tuple[str, ...], message: str) -> InputError:
