@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -190,7 +191,10 @@ def erlang(rate_per_hour: Annotated[float, typer.Option("--rate-per-hour", min=0
         res = erlang_a_metrics(rate_per_hour, aht_s, agents, patience_s, threshold_s)
         model = "Erlang A (M/M/c+M)"
     if as_json:
-        typer.echo(json.dumps({"model": model, **asdict(res)}))
+        doc = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+               for k, v in asdict(res).items()}
+        typer.echo(json.dumps({"model": model, "stable": res.load_erlangs < agents
+                               or patience_s is not None, **doc}))
         return
     from rich.table import Table
 
@@ -208,6 +212,9 @@ def erlang(rate_per_hour: Annotated[float, typer.Option("--rate-per-hour", min=0
     for k, v in rows:
         t.add_row(k, v)
     make_console().print(t)
+    if patience_s is None and res.load_erlangs >= agents:
+        typer.echo(f"warning: load {res.load_erlangs:.2f} Erlangs >= {agents} agents: the "
+                   "queue is unstable (waits grow without bound); add agents or --patience-s")
 
 
 @app.command()

@@ -17,13 +17,12 @@ import pydantic
 from sim.config import Scenario, semantic_issues
 from sim.errors import InputError
 from sim.history import profile_from_csv
+from sim.validation import input_error_from_validation, model_allowed_keys
 from sim.yamlio import (
     LineMap,
     apply_overrides,
     forget_paths,
-    input_error_from_validation,
     locate,
-    model_allowed_keys,
     resolve_extends,
 )
 

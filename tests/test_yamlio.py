@@ -15,14 +15,13 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.errors import InputError
+from sim.validation import input_error_from_validation, model_allowed_keys
 from sim.yamlio import (
     apply_overrides,
     deep_merge,
     forget_paths,
-    input_error_from_validation,
     load_yaml,
     locate,
-    model_allowed_keys,
     parse_override,
     resolve_extends,
     set_dotted,
