@@ -200,8 +200,10 @@ def erlang(rate_per_hour: Annotated[float, typer.Option("--rate-per-hour", min=0
 
     from sim.console import make_console
 
-    t = Table(title=f"{model}: {rate_per_hour:g}/h, AHT {aht_s:g} s, {agents} agents"
-              + (f", patience {patience_s:g} s" if patience_s else ""), title_justify="left")
+    term = make_console()
+    term.print(f"{model}: {rate_per_hour:g}/h, AHT {aht_s:g} s, {agents} agents"
+               + (f", patience {patience_s:g} s" if patience_s else ""))
+    t = Table()
     t.add_column("metric")
     t.add_column("value", justify="right")
     rows = [("load (Erlangs)", f"{res.load_erlangs:.3f}"), ("p_wait", f"{res.p_wait:.4f}"),
@@ -211,7 +213,7 @@ def erlang(rate_per_hour: Annotated[float, typer.Option("--rate-per-hour", min=0
             ("mean_queue_length", f"{res.mean_queue_length:.3f}")]
     for k, v in rows:
         t.add_row(k, v)
-    make_console().print(t)
+    term.print(t)
     if patience_s is None and res.load_erlangs >= agents:
         typer.echo(f"warning: load {res.load_erlangs:.2f} Erlangs >= {agents} agents: the "
                    "queue is unstable (waits grow without bound); add agents or --patience-s")
