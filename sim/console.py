@@ -101,7 +101,8 @@ def targets_table(targets: pd.DataFrame) -> Table | None:
     multi_scenario = targets["scenario"].nunique() > 1
     table = Table(title="Targets", title_justify="left")
     for col in ("option", "metric", "target", "mean", "95% CI", "status"):
-        table.add_column(col, justify="right" if col in ("mean", "95% CI") else "left")
+        table.add_column(col, justify="right" if col in ("mean", "95% CI") else "left",
+                         no_wrap=col in ("metric", "status"))
     for _, r in targets.iterrows():
         option = f"{r['scenario']}/{r['variant']}" if multi_scenario else r["variant"]
         op = "≤" if r["bound"] == "max" else "≥"

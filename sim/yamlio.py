@@ -85,6 +85,15 @@ class _LineLoader(yaml.SafeLoader):
         self.item_lines[id(data)] = [item.start_mark.line + 1 for item in node.value]
 
 
+# YAML 1.1 reads 14:00 as the base-60 integer 840 (but 08:00 as text). Times of day are
+# common in scenarios (shifts, opening hours), so H:MM / HH:MM[:SS] always stay text.
+_LineLoader.yaml_implicit_resolvers = {
+    k: list(v) for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+for _digit in "0123456789":
+    _LineLoader.yaml_implicit_resolvers.setdefault(_digit, []).insert(
+        0, ("tag:yaml.org,2002:str", re.compile(r"^[0-9]{1,2}:[0-5][0-9](?::[0-5][0-9])?$")))
+
+
 _LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader._construct_map)
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader._construct_seq)
 

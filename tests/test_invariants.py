@@ -318,6 +318,19 @@ def check_trace(sc: Scenario, tables: RouteTables, rec: RunRecord) -> None:
             assert sc.channels[tables.channels[c["ch"]]].queue_capacity is not None
 
     cs = rec.contacts
+    by_arrival = {(c["arrive"], c["ch"]): c for c in life.values() if 0.0 <= c["arrive"] < h}
+    assert len(by_arrival) == cs.arrival_s.size
+    for i in range(cs.arrival_s.size):  # each record agrees with its contact's trace
+        c = by_arrival[(float(cs.arrival_s[i]), int(cs.channel[i]))]
+        ev = c["ev"]
+        assert int(cs.ctype[i]) == c["ty"]
+        if "abandon" in ev:
+            assert cs.wait_s[i] == ev["abandon"][0] - ev["queue"][0]
+        if "end" in ev:
+            assert cs.wait_s[i] == ev["answer"][0] - join_time(c)
+            assert math.isclose(cs.handle_s[i], ev["end"][0] - ev["answer"][0],
+                                rel_tol=1e-9, abs_tol=1e-9)
+            assert int(cs.tier[i]) == ev["end"][1]
     assert counts["contained"] == np.count_nonzero(cs.outcome == CONTAINED)
     assert counts["blocked"] == np.count_nonzero(cs.outcome == BLOCKED)
     assert counts["end"] == np.count_nonzero(cs.outcome == ANSWERED)
