@@ -8,6 +8,7 @@ by inverting the cumulative rate with one Exponential(1) draw — exact, no thin
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 DAY_S = 86400.0
 
@@ -15,14 +16,18 @@ DAY_S = 86400.0
 class ArrivalClock:
     """Next-arrival times for a daily rate profile (one rate per slot)."""
 
-    __slots__ = ("_rates_per_s", "_slot_s", "_n", "_constant", "_any")
+    __slots__ = ("_rates_per_s", "_slot_s", "_n", "_constant", "_any", "_day_factor")
 
-    def __init__(self, rates_per_hour: list[float], slot_s: float) -> None:
+    def __init__(self, rates_per_hour: list[float], slot_s: float,
+                 day_factor: Callable[[int], float] | None = None) -> None:
+        """``day_factor(d)`` multiplies every rate of day d (day 0 starts at t = 0)."""
         self._rates_per_s = [r / 3600.0 for r in rates_per_hour]
         self._slot_s = slot_s
         self._n = len(rates_per_hour)
-        self._constant = len(set(rates_per_hour)) == 1
-        self._any = any(r > 0 for r in rates_per_hour)
+        self._day_factor = day_factor
+        self._constant = len(set(rates_per_hour)) == 1 and day_factor is None
+        self._any = any(r > 0 for r in rates_per_hour) and (
+            day_factor is None or any(day_factor(d) > 0 for d in range(7)))
 
     def next_after(self, t: float, e: float) -> float:
         """Time of the next arrival after ``t``, given a unit-exponential draw ``e``."""
@@ -36,6 +41,8 @@ class ArrivalClock:
             end = (k + 1) * slot_s
             if t < end:
                 r = rates[k % n]
+                if r > 0.0 and self._day_factor is not None:
+                    r *= self._day_factor(k // n)
                 if r > 0.0:
                     need = e / r
                     if t + need < end:
@@ -54,6 +61,9 @@ class ArrivalClock:
             if end <= t:
                 k += 1
                 end = min((k + 1) * slot_s, end_s)
-            total += (end - t) * self._rates_per_s[k % self._n]
+            r = self._rates_per_s[k % self._n]
+            if self._day_factor is not None:
+                r *= self._day_factor(k // self._n)
+            total += (end - t) * r
             t = end
         return total

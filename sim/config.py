@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sim.schedule import Schedule, schedule_issues, weekly_agents
+
 NAME_PATTERN = r"^[a-z0-9_-]+$"
 SHARE_TOLERANCE = 1e-6
 
@@ -25,6 +27,25 @@ Positive = Annotated[float, Field(gt=0.0)]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_HOURS = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")
+
+
+def _check_hours(v: str | None) -> str | None:
+    if v is not None and not _HOURS.match(v):
+        raise ValueError(f'expected opening hours "HH:MM-HH:MM", e.g. "08:00-22:00" (got {v!r})')
+    return v
+
+
+def hours_window_s(hours: str | None) -> tuple[float, float] | None:
+    """(open, close) seconds after midnight of "HH:MM-HH:MM"; None = always open.
+    close <= open means the window runs past midnight."""
+    if hours is None:
+        return None
+    a, b = hours.split("-")
+    to_s = [int(x.split(":")[0]) * 3600 + int(x.split(":")[1]) * 60 for x in (a, b)]
+    return float(to_s[0]), float(to_s[1])
 
 
 class Distribution(_Strict):
@@ -55,6 +76,8 @@ class Arrivals(_Strict):
     profile_per_hour: list[NonNegative] | None = None
     profile_file: str | None = None      # read by the loader into profile_per_hour
     profile_source: str | None = None    # where a profile came from (provenance only)
+    day_factors: Annotated[list[NonNegative], Field(min_length=7, max_length=7)] | None = None
+    daily_volume_cv: NonNegative = 0.0   # day-to-day volume noise: gamma factor, mean 1
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Arrivals:
@@ -71,12 +94,27 @@ class Arrivals(_Strict):
         return self
 
 
+class Escalation(_Strict):
+    """What a failed bot session does to the customer who then reaches an agent."""
+
+    patience_factor: Positive = 1.0      # patience multiplied by this (< 1: less patient)
+    added_handle_s: NonNegative = 0.0    # re-explaining: added to the agent's handle time
+
+
 class Bot(_Strict):
     """AI self-service in front of the agent queue."""
 
     containment: dict[str, Share] = Field(default_factory=dict)
     handle_time: Distribution
     cost_per_session: NonNegative = 0.0
+    open_hours: str | None = None        # "HH:MM-HH:MM"; default: always on (7x24)
+    false_containment: Share = 0.0       # share of contained sessions that come back as repeats
+    escalation: Escalation = Field(default_factory=Escalation)
+
+    @field_validator("open_hours")
+    @classmethod
+    def _hours(cls, v: str | None) -> str | None:
+        return _check_hours(v)
 
 
 class Channel(_Strict):
@@ -85,10 +123,29 @@ class Channel(_Strict):
     handle_time: dict[str, Distribution]
     patience: Distribution | None = None
     service_level_threshold_s: NonNegative = 20.0
-    priority: int = 1
+    priority: int | None = None          # default 1 (realtime), 9 (async)
     concurrency: Annotated[int, Field(ge=1)] = 1
     queue_capacity: Annotated[int, Field(ge=0)] | None = None
     bot: Bot | None = None
+    mode: Literal["realtime", "async"] = "realtime"
+    open_hours: str | None = None        # agents' hours "HH:MM-HH:MM"; default: always open
+    repeat_channel: str | None = None    # where repeat contacts come back; default: this one
+
+    @field_validator("open_hours")
+    @classmethod
+    def _hours(cls, v: str | None) -> str | None:
+        return _check_hours(v)
+
+    @model_validator(mode="after")
+    def _mode_rules(self) -> Channel:
+        if self.mode == "async":
+            if self.patience is not None:
+                raise ValueError("an async channel has no abandonment: remove 'patience'")
+            if self.queue_capacity is not None:
+                raise ValueError("an async channel keeps a backlog: remove 'queue_capacity'")
+        if self.priority is None:
+            object.__setattr__(self, "priority", 9 if self.mode == "async" else 1)
+        return self
 
     @field_validator("mix")
     @classmethod
@@ -102,15 +159,47 @@ class Channel(_Strict):
 
 
 class Tier(_Strict):
-    agents: Annotated[int, Field(ge=0)]
+    agents: Annotated[int, Field(ge=0)] | None = None
+    schedule: Schedule | None = None
     cost_per_hour: NonNegative = 0.0
     serves: dict[str, Positive]
     channels: list[str] | None = None
+    shrinkage: Share = 0.0               # paid time not on queue (breaks, meetings, absence)
+    coaching_share: Share = 0.0          # paid time spent coaching others (trainers)
+    resolution: dict[str, Share] = Field(default_factory=dict)  # FCR by type; default 1
+
+    @model_validator(mode="after")
+    def _agents_or_schedule(self) -> Tier:
+        if (self.agents is None) == (self.schedule is None):
+            raise ValueError("give exactly one of 'agents' or 'schedule'")
+        return self
+
+    @property
+    def on_queue_factor(self) -> float:
+        """Share of paid agents available for contacts."""
+        return (1.0 - self.shrinkage) * (1.0 - self.coaching_share)
 
 
 class RouteStep(_Strict):
     tier: str
     after_s: NonNegative = 0.0
+
+
+class Resolution(_Strict):
+    """What happens to a contact its agent did not resolve (tiers.*.resolution)."""
+
+    transfer_share: Share = 0.0          # transferred to the next tier of its routing
+    transfer_overhead_s: NonNegative = 0.0   # added to the transferring agent's handle time
+    repeat_share: Share = 1.0            # of the rest: the customer contacts again later
+    repeat_delay: Distribution = Field(
+        default_factory=lambda: Distribution(dist="exponential", mean_s=86400.0))
+
+
+class Costs(_Strict):
+    """Costs besides labour and bot sessions."""
+
+    overhead_per_hour: NonNegative = 0.0
+    overhead_per_month: NonNegative = 0.0   # a month is 730 hours (8760 / 12)
 
 
 class Target(_Strict):
@@ -148,6 +237,8 @@ class Scenario(_Strict):
     channels: dict[str, Channel]
     tiers: dict[str, Tier]
     routing: dict[str, list[RouteStep]] | None = None
+    resolution: Resolution = Field(default_factory=Resolution)
+    costs: Costs = Field(default_factory=Costs)
     currency: str = "CNY"
     targets: list[Target] = Field(default_factory=list)
     variants: dict[str, dict[str, object]] = Field(default_factory=dict)
@@ -168,9 +259,11 @@ CONTACT_METRICS = (
     "offered", "bot_contained", "automation_rate", "blocked", "block_rate", "queued",
     "answered", "abandoned", "abandon_rate", "asa_s", "mean_wait_s", "p_wait",
     "wait_p90_s", "service_level", "aht_s", "mean_queue_length",
+    # extensions
+    "closed", "wait_p50_s", "wait_p95_s", "fcr", "transfers_per_contact", "repeat_rate",
 )
-TIER_METRICS = ("agents", "occupancy", "handled")
-COST_METRICS = ("labor", "bot", "total", "per_contact", "labor_share")
+TIER_METRICS = ("agents", "occupancy", "handled", "paid_agents")
+COST_METRICS = ("labor", "bot", "total", "per_contact", "labor_share", "overhead")
 RESERVED_SCOPES = ("all", "cost")
 
 
@@ -230,6 +323,19 @@ def semantic_issues(sc: Scenario) -> list[Issue]:
             issues.append((base + ("arrivals", "profile_per_hour"),
                            f"needs one rate per interval: {int(slots_per_day)} values for "
                            f"interval_minutes {sc.interval_minutes} (got {len(prof)})"))
+        if ch.repeat_channel is not None:
+            target = sc.channels.get(ch.repeat_channel)
+            if target is None:
+                issues.append((base + ("repeat_channel",),
+                               f"unknown channel '{ch.repeat_channel}' "
+                               f"(known: {', '.join(sc.channels)})"))
+            else:
+                lacking = [t for t in ch.mix if t not in target.mix]
+                if lacking:
+                    issues.append((base + ("repeat_channel",),
+                                   f"channel '{ch.repeat_channel}' has no contact type "
+                                   f"{', '.join(lacking)} in its mix, so repeats of this "
+                                   "channel cannot come back there"))
         if ch.bot is not None:
             for t in ch.bot.containment:
                 if t not in ch.mix:
@@ -238,6 +344,14 @@ def semantic_issues(sc: Scenario) -> list[Issue]:
                                    f"({', '.join(ch.mix)})"))
 
     for tname, tier in sc.tiers.items():
+        if tier.schedule is not None and float(slots_per_day).is_integer():
+            issues += schedule_issues(tier.schedule, sc.interval_minutes,
+                                      ("tiers", tname, "schedule"))
+        for t in tier.resolution:
+            if t not in tier.serves:
+                issues.append((("tiers", tname, "resolution", t),
+                               f"tier '{tname}' does not serve '{t}' (serves: "
+                               f"{', '.join(tier.serves)})"))
         for t in tier.serves:
             if t not in types:
                 issues.append((("tiers", tname, "serves", t),
@@ -276,7 +390,7 @@ def semantic_issues(sc: Scenario) -> list[Issue]:
                     issues.append((("channels", cname, "mix", t),
                                    f"no tier can serve '{t}' contacts on channel '{cname}' "
                                    "(check tiers.*.serves, tiers.*.channels and routing)"))
-                elif ch.patience is None and not any(sc.tiers[k].agents > 0 for k in servers):
+                elif ch.patience is None and not any(peak_agents(sc, k) > 0 for k in servers):
                     issues.append((("channels", cname, "mix", t),
                                    f"'{t}' contacts on channel '{cname}' can only be served by "
                                    f"{', '.join(servers)}, which have no agents, and customers "
@@ -294,6 +408,17 @@ def semantic_issues(sc: Scenario) -> list[Issue]:
                            f"unknown metric '{metric}' for scope '{scope}' "
                            f"(one of: {', '.join(allowed)})"))
     return issues
+
+
+def peak_agents(sc: Scenario, tier: str) -> int:
+    """Most agents the tier ever has on duty."""
+    t = sc.tiers[tier]
+    if t.schedule is None:
+        return int(t.agents or 0)
+    try:
+        return max(weekly_agents(t.schedule, sc.interval_minutes))
+    except ValueError:
+        return 0
 
 
 def kind_section(kind: str) -> str:

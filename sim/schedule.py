@@ -9,9 +9,8 @@ A shift covers a slot when it covers the slot's start instant; ``end <= start`` 
 shift runs past midnight into the next day (Sunday night wraps into Monday).  ``days`` are
 the days a shift *starts* on.
 
-YAML note: YAML 1.1 reads an unquoted ``14:00`` as the base-60 integer 840 (``08:00``
-stays a string); time fields therefore accept an integer number of minutes and turn it
-back into ``"HH:MM"``.
+YAML note: plain YAML 1.1 reads an unquoted ``14:00`` as the base-60 integer 840; ccsim's
+loader keeps ``HH:MM`` as text, and time fields accept only ``"HH:MM"``.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.config import Scenario, semantic_issues
@@ -40,7 +40,7 @@ TIERS = ("base", "advanced", "trainer")
 EPS = 1e-9
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+                    suppress_health_check=[HealthCheck.too_slow])
 
 
 # --- random scenarios ------------------------------------------------------------------------
@@ -421,7 +421,7 @@ def check_dispatch(sc: Scenario, tables: RouteTables, rec: RunRecord) -> None:
                     f"contact {cid} (queued at {j}) was waiting at {j + after}, when tier "
                     f"{tables.tiers[k]} may take it, while that tier had an idle agent")
 
-    for s, e, k in spans:
+    for _, e, k in spans:
         if not math.isfinite(e):
             continue
         cands = waiting_for(k, e)

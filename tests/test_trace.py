@@ -336,7 +336,7 @@ def test_priority_then_longest_waiting_non_preemptive() -> None:
     assert jumps > 0 and across_type_queues > 0, (jumps, across_type_queues)
     # Non-preemptive: services never overlap with one agent.
     spans = sorted((c.t("answer"), c.t("end")) for c in lives if "end" in c.events)
-    assert all(e0 <= s1 for (_, e0), (s1, _) in zip(spans, spans[1:]))
+    assert all(e0 <= s1 for (_, e0), (s1, _) in zip(spans, spans[1:], strict=False))
 
 
 # --- patience ---------------------------------------------------------------------------------
