@@ -6,7 +6,9 @@ contact (several times faster): every state change is a small handler method cal
 to fire and ignored, which is cheaper than removing them from the heap.
 
 Life of a contact: arrival -> [bot] -> contained, or the agent queue -> an agent takes it
-(answered) / its patience runs out (abandoned) / the queue is full (blocked).
+(answered) / its patience runs out (abandoned) / the queue is full or the channel closed
+(blocked). An answered contact the agent does not resolve is transferred to the next tier
+of its routing, comes back later as a repeat contact, or is lost.
 
 Queue discipline (SPEC §3): a free agent takes, among the contacts it may serve now, the one
 with the lowest channel priority, then the longest-waiting; a new contact goes to the
@@ -25,14 +27,16 @@ from heapq import heappush
 import simpy
 from simpy.events import NORMAL, Event
 
-from sim.arrivals import DAY_S, ArrivalClock
+from sim.arrivals import DAY_S
 from sim.config import Scenario
-from sim.distributions import sampler, uniforms, unit_exponentials
-from sim.records import ABANDONED, ANSWERED, BLOCKED, CONTAINED, ContactLog, Level, RunRecord
+from sim.records import (ABANDONED, ANSWERED, BLOCKED, CLOSED, CONTAINED, ContactLog, Level,
+                         RunRecord)
 from sim.routing import RouteTables
-from sim.streams import stream
+from sim.sources import ChannelSource, Customers, is_open
+from sim.staffing import tier_staffing
 
 WAITING, SERVING, DONE = 1, 2, 3
+RESOLVED, TRANSFER, REPEAT, LOST = 0, 1, 2, 3
 DRAIN_LIMIT_S = DAY_S  # after the horizon, arrivals go on at most this long while we drain
 
 
@@ -57,25 +61,19 @@ class Timer(Event):
 
 class Contact:
     __slots__ = ("cid", "ch", "ty", "arr_t", "join_t", "work_s", "patience_s", "state",
-                 "measured", "agent", "wait_s", "handle_s")
+                 "measured", "agent", "wait_s", "handle_s", "stage", "transfers", "first_wait",
+                 "first_tier", "handle_total", "repeat", "extra_s", "plan", "res_u")
 
 
 class Agent:
-    __slots__ = ("tier", "held", "ch", "since")
+    __slots__ = ("tier", "held", "ch", "since", "leaving")
 
     def __init__(self, tier: int, since: float) -> None:
         self.tier = tier
-        self.held = 0      # contacts in hand
-        self.ch = -1       # channel of the contacts in hand
-        self.since = since  # when it last became idle
-
-
-class _Source:
-    """Per-channel customer stream: arrival times and each contact's own draws."""
-
-    __slots__ = ("clock", "exp", "mix_u", "cum_shares", "type_ix", "single_type", "work",
-                 "patience",
-                 "bot_time", "bot_u", "containment")
+        self.held = 0        # contacts in hand
+        self.ch = -1         # channel of the contacts in hand
+        self.since = since   # when it last became idle
+        self.leaving = False  # off shift: finishes what it holds, takes nothing new
 
 
 class Engine:
@@ -84,72 +82,60 @@ class Engine:
     def __init__(self, sc: Scenario, tables: RouteTables, replication: int,
                  trace: bool = False) -> None:
         self.sc, self.t = sc, tables
-        self.horizon_s = sc.horizon_hours * 3600.0
+        self.horizon_s = h = sc.horizon_hours * 3600.0
         self.env = env = simpy.Environment(initial_time=-sc.warmup_hours * 3600.0)
         start = env.now
         n_ch, n_ty, n_ti = len(tables.channels), len(tables.types), len(tables.tiers)
-        self.n_types = n_ty
-        self.queues: list[deque[Contact]] = [deque() for _ in range(n_ch * n_ty)]
+        self.n_types, self.n_stages = n_ty, tables.n_stages
+        self.queues: list[deque[Contact]] = [deque() for _ in range(n_ch * n_ty * self.n_stages)]
         self.waiting = [0] * n_ch
         chans = [sc.channels[c] for c in tables.channels]
         self.capacity = [math.inf if c.queue_capacity is None else c.queue_capacity
                          for c in chans]
         self.conc = [c.concurrency for c in chans]
-        self.queue_level = [Level(0.0, self.horizon_s) for _ in range(n_ch * n_ty)]
-        self.busy_level = [Level(0.0, self.horizon_s) for _ in range(n_ti)]
-        self.agents_on = [sc.tiers[k].agents for k in tables.tiers]
-        # Idle agents per tier, longest-idle first; partly busy (concurrency) per tier/channel.
-        self.idle: list[deque[Agent]] = [
-            deque(Agent(k, start) for _ in range(self.agents_on[k])) for k in range(n_ti)]
+        self.is_async = [c.mode == "async" for c in chans]
+        self.escalation = [(c.bot.escalation.patience_factor, c.bot.escalation.added_handle_s)
+                           if c.bot else (1.0, 0.0) for c in chans]
+        self.repeat_to = [tables.channels.index(c.repeat_channel) if c.repeat_channel else i
+                          for i, c in enumerate(chans)]
+        self.queue_level = [Level(0.0, h) for _ in range(n_ch * n_ty)]
+        self.busy_level = [Level(0.0, h) for _ in range(n_ti)]
+        self.staff_level = [Level(0.0, h) for _ in range(n_ti)]
+        tiers = [sc.tiers[k] for k in tables.tiers]
+        self.fcr = [[tier.resolution.get(y, 1.0) for y in tables.types] for tier in tiers]
+        needs_res = any(v < 1.0 for row in self.fcr for v in row)
+        res = sc.resolution
+        self.transfer_share, self.transfer_overhead_s = res.transfer_share, res.transfer_overhead_s
+        self.repeat_share = res.repeat_share
+        self.staffing = [tier_staffing(sc, k) for k in tables.tiers]
+        self.slot_s = sc.interval_minutes * 60.0
+        # Agents on duty per tier; idle ones longest-idle first; partly busy per tier/channel.
+        self.on_duty: list[list[Agent]] = [[] for _ in range(n_ti)]
+        self.idle: list[deque[Agent]] = [deque() for _ in range(n_ti)]
         self.partial: list[list[list[Agent]]] = [[[] for _ in range(n_ch)] for _ in range(n_ti)]
         self.log = ContactLog()
         self.trace: list[tuple] | None = [] if trace else None
         self.bot_sessions = [0] * n_ch
+        self.handled = [0] * n_ti
+        self.backlog: list[tuple[int, ...]] = []
         self.pending = 0
         self.horizon_over = False
-        self.arrivals_end = self.horizon_s + DRAIN_LIMIT_S
+        self.arrivals_end = h + DRAIN_LIMIT_S
         self.done = env.event()
         self.n_contacts = 0
-        self.sources = [self._source(ci, sc, replication) for ci in range(n_ch)]
+        self.sources = [ChannelSource(sc, c, tables.types, replication, needs_res)
+                        for c in tables.channels]
+        for k, st in enumerate(self.staffing):
+            self._set_staff(k, st.on_queue_at(start), start)
+        first_tick = math.floor(start / self.slot_s) * self.slot_s + self.slot_s
+        Timer(env, first_tick - start, self._tick, first_tick)
         for ci, src in enumerate(self.sources):
             first = src.clock.next_after(start, src.exp())
             if first < self.arrivals_end:
                 Timer(env, first - start, self._arrive, ci)
-        Timer(env, self.horizon_s - start, self._end_of_horizon, None)
+        Timer(env, h - start, self._end_of_horizon, None)
 
-    def _source(self, ci: int, sc: Scenario, rep: int) -> _Source:
-        cname = self.t.channels[ci]
-        ch = sc.channels[cname]
-        seed = sc.seed
-        src = _Source()
-        rates = (ch.arrivals.profile_per_hour if ch.arrivals.profile_per_hour is not None
-                 else [ch.arrivals.rate_per_hour or 0.0])
-        slot_s = DAY_S / len(rates)
-        src.clock = ArrivalClock(list(rates), slot_s)
-        src.exp = unit_exponentials(stream(seed, rep, cname, "arrivals"))
-        src.mix_u = uniforms(stream(seed, rep, cname, "mix"))
-        types = [y for y in ch.mix if ch.mix[y] > 0]
-        cum, acc = [], 0.0
-        for y in types:
-            acc += ch.mix[y]
-            cum.append(acc)
-        src.cum_shares = cum
-        src.type_ix = [self.t.types.index(y) for y in types]
-        src.single_type = src.type_ix[0] if len(types) == 1 else -1
-        src.work = {self.t.types.index(y): sampler(ch.handle_time[y],
-                                                   stream(seed, rep, cname, "handle", y))
-                    for y in types}
-        src.patience = (sampler(ch.patience, stream(seed, rep, cname, "patience"))
-                        if ch.patience is not None else None)
-        if ch.bot is not None:
-            src.bot_time = sampler(ch.bot.handle_time, stream(seed, rep, cname, "bot_time"))
-            src.bot_u = uniforms(stream(seed, rep, cname, "bot_containment"))
-            src.containment = [ch.bot.containment.get(y, 0.0) for y in self.t.types]
-        else:
-            src.bot_time = src.bot_u = src.containment = None
-        return src
-
-    # --- life of a contact -------------------------------------------------------------
+    # --- arrivals and the bot ----------------------------------------------------------
 
     def _arrive(self, ev: Timer) -> None:
         ci = ev.arg
@@ -159,84 +145,124 @@ class Engine:
         nxt = src.clock.next_after(now, src.exp())
         if nxt < self.arrivals_end:
             Timer(env, nxt - now, self._arrive, ci)
+        self._enter(ci, src, src.primary, -1, now, False)
+
+    def _repeat_arrive(self, ev: Timer) -> None:
+        ci, ty = ev.arg
+        src = self.sources[ci]
+        self._enter(ci, src, src.repeat, ty, self.env.now, True)
+
+    def _enter(self, ci: int, src: ChannelSource, cust: Customers, ty: int, now: float,
+               repeat: bool) -> None:
         c = Contact()
         c.cid = cid = self.n_contacts
         self.n_contacts = cid + 1
         c.ch = ci
-        if src.single_type >= 0:
-            c.ty = ty = src.single_type
-        else:
-            k = bisect.bisect_right(src.cum_shares, src.mix_u())
-            c.ty = ty = src.type_ix[k if k < len(src.type_ix) else -1]
+        if ty < 0:
+            if cust.single_type >= 0:
+                ty = cust.single_type
+            else:
+                k = bisect.bisect_right(cust.cum_shares, cust.mix_u())
+                ty = cust.type_ix[k if k < len(cust.type_ix) else -1]
+        c.ty = ty
         c.arr_t = now
-        c.work_s = src.work[ty]()
-        c.patience_s = src.patience() if src.patience is not None else math.inf
+        c.work_s = cust.work[ty]()
+        c.patience_s = cust.patience() if cust.patience is not None else math.inf
+        c.res_u = cust.res_u() if cust.res_u is not None else 0.0
+        c.repeat = repeat
+        c.stage = c.transfers = 0
+        c.first_wait = -1.0
+        c.first_tier = -1
+        c.handle_total = c.extra_s = 0.0
         c.measured = measured = 0.0 <= now < self.horizon_s
         if measured:
             self.pending += 1
         if self.trace is not None:
             self.trace.append((cid, now, "arrive", ci, ty, -1))
-        if src.bot_time is not None:
+        if cust.bot_time is not None and (src.bot_window is None
+                                          or is_open(src.bot_window, now)):
             if measured:
                 self.bot_sessions[ci] += 1
-            bot_s = src.bot_time()
-            contained = src.bot_u() < src.containment[ty]
-            Timer(env, bot_s, self._bot_contained if contained else self._bot_escalated, c)
+            bot_s = cust.bot_time()
+            contained = cust.bot_u() < src.containment[ty]  # type: ignore[index]
+            Timer(self.env, bot_s, self._bot_contained if contained else self._bot_escalated, c)
         else:
             self._join(c)
 
     def _bot_contained(self, ev: Timer) -> None:
         c = ev.arg
         c.state = DONE
+        src = self.sources[c.ch]
+        if src.false_containment > 0.0 and src.more_u() < src.false_containment:
+            self._schedule_repeat(c)
         if self.trace is not None:
             self.trace.append((c.cid, self.env.now, "contained", c.ch, c.ty, -1))
-        self._finish(c, CONTAINED, -1, math.nan, math.nan)
+        self._finish(c, CONTAINED)
 
     def _bot_escalated(self, ev: Timer) -> None:
-        self._join(ev.arg)
+        c = ev.arg
+        factor, added_s = self.escalation[c.ch]
+        c.patience_s *= factor
+        c.extra_s += added_s
+        self._join(c)
+
+    def _schedule_repeat(self, c: Contact) -> None:
+        src = self.sources[c.ch]
+        Timer(self.env, src.repeat_delay(), self._repeat_arrive, (self.repeat_to[c.ch], c.ty))
+
+    # --- the agent queue ---------------------------------------------------------------
 
     def _join(self, c: Contact) -> None:
         """The contact asks for an agent: served at once, queued, or blocked."""
         now = self.env.now
         c.join_t = now
-        ch = c.ch
-        agent = self._find_agent(ch, self.t.first_tiers[ch][c.ty])
+        ch, stage = c.ch, c.stage
+        first_leg = c.transfers == 0
+        if first_leg and not self.is_async[ch] and not is_open(
+                self.sources[ch].human_window, now):
+            self._refuse(c, CLOSED, "closed")
+            return
+        agent = self._find_agent(ch, self.t.first_tiers[ch][c.ty][stage])
         if agent is not None:
             self._start(c, agent, now)
             self._park_if_room(agent)
             return
-        if self.waiting[ch] >= self.capacity[ch]:
-            c.state = DONE
-            if self.trace is not None:
-                self.trace.append((c.cid, now, "blocked", ch, c.ty, -1))
-            self._finish(c, BLOCKED, -1, math.nan, math.nan)
+        if first_leg and self.waiting[ch] >= self.capacity[ch]:
+            self._refuse(c, BLOCKED, "blocked")
             return
         c.state = WAITING
-        self.queues[ch * self.n_types + c.ty].append(c)
+        self.queues[(ch * self.n_types + c.ty) * self.n_stages + stage].append(c)
         self.waiting[ch] += 1
         self.queue_level[ch * self.n_types + c.ty].change(now, 1)
         if self.trace is not None:
             self.trace.append((c.cid, now, "queue", ch, c.ty, -1))
-        if c.patience_s < math.inf:
+        if first_leg and c.patience_s < math.inf:
             Timer(self.env, c.patience_s, self._renege, c)
-        for after_s, tiers in self.t.overflow[ch][c.ty]:
-            Timer(self.env, after_s, self._overflow, (c, tiers))
+        for after_s, tiers in self.t.overflow[ch][c.ty][stage]:
+            Timer(self.env, after_s, self._overflow, (c, tiers, c.transfers))
+
+    def _refuse(self, c: Contact, outcome: int, event: str) -> None:
+        c.state = DONE
+        if self.trace is not None:
+            self.trace.append((c.cid, self.env.now, event, c.ch, c.ty, -1))
+        self._finish(c, outcome)
 
     def _renege(self, ev: Timer) -> None:
         c = ev.arg
-        if c.state != WAITING:
+        if c.state != WAITING or c.transfers:
             return
         now = self.env.now
         c.state = DONE
+        c.first_wait = now - c.join_t
         self.waiting[c.ch] -= 1
         self.queue_level[c.ch * self.n_types + c.ty].change(now, -1)
         if self.trace is not None:
             self.trace.append((c.cid, now, "abandon", c.ch, c.ty, -1))
-        self._finish(c, ABANDONED, -1, now - c.join_t, math.nan)
+        self._finish(c, ABANDONED)
 
     def _overflow(self, ev: Timer) -> None:
-        c, tiers = ev.arg
-        if c.state != WAITING:
+        c, tiers, leg = ev.arg
+        if c.state != WAITING or c.transfers != leg:
             return
         agent = self._find_agent(c.ch, tiers)
         if agent is not None:
@@ -246,34 +272,70 @@ class Engine:
             self._start(c, agent, now)  # the queue entry is skipped later (state != WAITING)
             self._park_if_room(agent)
 
+    # --- service -----------------------------------------------------------------------
+
     def _start(self, c: Contact, a: Agent, now: float) -> None:
         c.state = SERVING
         c.agent = a
-        c.wait_s = now - c.join_t
-        c.handle_s = handle = c.work_s / self.t.speed[a.tier][c.ty]
+        tier = a.tier
+        if c.first_wait < 0.0:
+            c.first_wait = now - c.join_t
+            c.first_tier = tier
+        handle = c.work_s / self.t.speed[tier][c.ty] + c.extra_s
+        c.extra_s = 0.0
+        fcr = self.fcr[tier][c.ty]
+        if fcr >= 1.0 or (c.res_u if c.transfers == 0 else self.sources[c.ch].more_u()) < fcr:
+            c.plan = RESOLVED
+        else:
+            src = self.sources[c.ch]
+            if (self.transfer_share > 0.0 and self.t.has_next[c.ch][c.ty][c.stage]
+                    and src.more_u() < self.transfer_share):
+                c.plan = TRANSFER
+                handle += self.transfer_overhead_s
+            elif self.repeat_share > 0.0 and src.more_u() < self.repeat_share:
+                c.plan = REPEAT
+            else:
+                c.plan = LOST
+        c.handle_s = handle
         if a.held == 0:
             a.ch = c.ch
-            self.busy_level[a.tier].change(now, 1)
+            self.busy_level[tier].change(now, 1)
         a.held += 1
+        if c.measured:
+            self.handled[tier] += 1
         if self.trace is not None:
-            self.trace.append((c.cid, now, "answer", c.ch, c.ty, a.tier))
+            self.trace.append((c.cid, now, "answer", c.ch, c.ty, tier))
         Timer(self.env, handle, self._end_service, c)
 
     def _end_service(self, ev: Timer) -> None:
         c = ev.arg
         a = c.agent
         now = self.env.now
-        c.state = DONE
         k = self.conc[a.ch]
-        if k > 1 and a.held < k:
+        if not a.leaving and k > 1 and a.held < k:
             self.partial[a.tier][a.ch].remove(a)
         a.held -= 1
         if a.held == 0:
             self.busy_level[a.tier].change(now, -1)
+        c.handle_total += c.handle_s
         if self.trace is not None:
-            self.trace.append((c.cid, now, "end", c.ch, c.ty, a.tier))
-        self._finish(c, ANSWERED, a.tier, c.wait_s, c.handle_s)
-        self._dispatch(a, now)
+            self.trace.append((c.cid, now, "transfer" if c.plan == TRANSFER else "end",
+                               c.ch, c.ty, a.tier))
+        if c.plan == TRANSFER:
+            c.transfers += 1
+            c.stage += 1
+            c.work_s = self.sources[c.ch].transfer_work[c.ty]()
+            self._join(c)
+        else:
+            c.state = DONE
+            if c.plan == REPEAT:
+                self._schedule_repeat(c)
+            self._finish(c, ANSWERED)
+        if a.leaving:
+            if a.held == 0:
+                self._log_off(a, now)
+        else:
+            self._dispatch(a, now)
 
     # --- agents ------------------------------------------------------------------------
 
@@ -333,13 +395,66 @@ class Engine:
         if a.held < self.conc[a.ch]:
             self.partial[a.tier][a.ch].append(a)
 
+    # --- staffing ----------------------------------------------------------------------
+
+    def _set_staff(self, k: int, n: int, now: float) -> None:
+        """Bring tier ``k`` to ``n`` agents on duty: log agents on, or off (idle ones first,
+        busy ones after they finish what they hold)."""
+        duty = self.on_duty[k]
+        active = [a for a in duty if not a.leaving]
+        for a in duty:  # an agent still finishing after its shift can stay on
+            if len(active) >= n:
+                break
+            if a.leaving:
+                a.leaving = False
+                active.append(a)
+                if a.held < self.conc[a.ch]:
+                    self.partial[k][a.ch].append(a)
+        while len(active) < n:
+            a = Agent(k, now)
+            duty.append(a)
+            active.append(a)
+            self.staff_level[k].change(now, 1)
+            self._dispatch(a, now)
+        extra = len(active) - n
+        idle = self.idle[k]
+        while extra > 0 and idle:
+            self._log_off(idle.pop(), now)  # the most recently idle leave first
+            extra -= 1
+        for a in active:
+            if extra <= 0:
+                break
+            if not a.leaving and a.held > 0:
+                a.leaving = True
+                if a.held < self.conc[a.ch]:
+                    self.partial[k][a.ch].remove(a)
+                extra -= 1
+
+    def _log_off(self, a: Agent, now: float) -> None:
+        self.on_duty[a.tier].remove(a)
+        self.staff_level[a.tier].change(now, -1)
+
+    def _tick(self, ev: Timer) -> None:
+        """Interval boundary: snapshot the backlog, apply the staffing plan."""
+        now = ev.arg
+        if 0.0 < now <= self.horizon_s:
+            self.backlog.append(tuple(self.waiting))
+        for k, st in enumerate(self.staffing):
+            self._set_staff(k, st.on_queue_at(now), now)
+        nxt = now + self.slot_s
+        if nxt < self.arrivals_end:
+            Timer(self.env, nxt - self.env.now, self._tick, nxt)
+
     # --- bookkeeping -------------------------------------------------------------------
 
-    def _finish(self, c: Contact, outcome: int, tier: int, wait_s: float,
-                handle_s: float) -> None:
+    def _finish(self, c: Contact, outcome: int) -> None:
         if not c.measured:
             return
-        self.log.add(c.ch, c.ty, outcome, tier, c.arr_t, wait_s, handle_s)
+        answered = outcome == ANSWERED
+        self.log.add((c.ch, c.ty, outcome, c.first_tier, c.arr_t,
+                      c.first_wait if c.first_wait >= 0.0 else math.nan,
+                      c.handle_total if answered else math.nan, c.repeat, c.transfers,
+                      (1 if c.plan == RESOLVED else 0) if answered else -1))
         self.pending -= 1
         if self.pending == 0 and self.horizon_over:
             self.done.succeed()
@@ -362,7 +477,10 @@ class Engine:
             horizon_s=h,
             queue_area=tuple(lv.close() for lv in self.queue_level),
             busy_area=tuple(lv.close() for lv in self.busy_level),
-            available_area=tuple(n * h for n in self.agents_on),
+            available_area=tuple(lv.close() for lv in self.staff_level),
+            paid_hours=tuple(st.paid_hours(0.0, h) for st in self.staffing),
             bot_sessions=tuple(self.bot_sessions),
+            handled=tuple(self.handled),
+            backlog=tuple(self.backlog),
             trace=self.trace,
         )

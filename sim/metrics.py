@@ -12,7 +12,8 @@ import numpy as np
 
 from sim.config import Scenario
 from sim.costs import cost_metrics
-from sim.records import ABANDONED, ANSWERED, BLOCKED, CONTAINED, RunRecord
+from sim.records import ABANDONED, ANSWERED, BLOCKED, CLOSED, CONTAINED, RunRecord
+from sim.staffing import tier_staffing
 from sim.routing import RouteTables
 
 Metrics = dict[tuple[str, str], float]
@@ -27,7 +28,8 @@ def _mean(x: np.ndarray) -> float:
 
 
 def contact_metrics(outcome: np.ndarray, wait_s: np.ndarray, handle_s: np.ndarray,
-                    threshold_s: np.ndarray, queue_area: float, horizon_s: float
+                    threshold_s: np.ndarray, repeat: np.ndarray, transfers: np.ndarray,
+                    resolved: np.ndarray, queue_area: float, horizon_s: float
                     ) -> dict[str, float]:
     """The contact metrics of one scope from its contacts' columns."""
     answered = outcome == ANSWERED
@@ -35,7 +37,8 @@ def contact_metrics(outcome: np.ndarray, wait_s: np.ndarray, handle_s: np.ndarra
     joined = answered | abandoned
     n_off = int(outcome.size)
     n_cont = int(np.count_nonzero(outcome == CONTAINED))
-    n_block = int(np.count_nonzero(outcome == BLOCKED))
+    n_closed = int(np.count_nonzero(outcome == CLOSED))
+    n_block = int(np.count_nonzero(outcome == BLOCKED)) + n_closed
     n_ans = int(np.count_nonzero(answered))
     n_ab = int(np.count_nonzero(abandoned))
     n_q = n_ans + n_ab
@@ -54,11 +57,22 @@ def contact_metrics(outcome: np.ndarray, wait_s: np.ndarray, handle_s: np.ndarra
         "asa_s": _mean(w_a),
         "mean_wait_s": _mean(w_q),
         "p_wait": _ratio(float(np.count_nonzero(w_q > 0.0)), n_q),
-        "wait_p90_s": float(np.percentile(w_q, 90)) if w_q.size else math.nan,
+        "wait_p90_s": _pct(w_q, 90),
         "service_level": _ratio(float(np.count_nonzero(w_a <= threshold_s[answered])), n_q),
         "aht_s": _mean(handle_s[answered]),
         "mean_queue_length": queue_area / horizon_s,
+        "closed": float(n_closed),
+        "wait_p50_s": _pct(w_q, 50),
+        "wait_p95_s": _pct(w_q, 95),
+        "fcr": _ratio(float(np.count_nonzero(answered & (resolved == 1) & (transfers == 0))),
+                      n_ans),
+        "transfers_per_contact": _ratio(float(transfers[answered].sum()), n_ans),
+        "repeat_rate": _ratio(float(np.count_nonzero(repeat)), n_off),
     }
+
+
+def _pct(x: np.ndarray, q: float) -> float:
+    return float(np.percentile(x, q)) if x.size else math.nan
 
 
 def replication_metrics(sc: Scenario, tables: RouteTables, rec: RunRecord) -> Metrics:
@@ -72,32 +86,37 @@ def replication_metrics(sc: Scenario, tables: RouteTables, rec: RunRecord) -> Me
     def add_scope(scope: str, mask: np.ndarray | None, queue_area: float) -> None:
         sel = slice(None) if mask is None else mask
         vals = contact_metrics(c.outcome[sel], c.wait_s[sel], c.handle_s[sel], thr[sel],
-                               queue_area, rec.horizon_s)
+                               c.repeat[sel], c.transfers[sel], c.resolved[sel], queue_area,
+                               rec.horizon_s)
         out.update({(scope, m): v for m, v in vals.items()})
 
     add_scope("all", None, sum(rec.queue_area))
-    for ci, ch in enumerate(tables.channels):
-        add_scope(ch, c.channel == ci, sum(rec.queue_area[ci * n_ty:(ci + 1) * n_ty]))
+    if len(tables.channels) == 1:  # the one channel is 'all': reuse its numbers
+        out.update({(tables.channels[0], m): v for (scope, m), v in list(out.items())})
+    else:
+        for ci, ch in enumerate(tables.channels):
+            add_scope(ch, c.channel == ci, sum(rec.queue_area[ci * n_ty:(ci + 1) * n_ty]))
     for yi, ty in enumerate(tables.types):
         add_scope(ty, c.ctype == yi, sum(rec.queue_area[yi::n_ty]))
     for ki, tier in enumerate(tables.tiers):
         avail = rec.available_area[ki]
         out[(tier, "agents")] = avail / rec.horizon_s
         out[(tier, "occupancy")] = _ratio(rec.busy_area[ki], avail)
-        out[(tier, "handled")] = float(np.count_nonzero((c.tier == ki) & (c.outcome == ANSWERED)))
+        out[(tier, "handled")] = float(rec.handled[ki])
+        out[(tier, "paid_agents")] = rec.paid_hours[ki] * 3600.0 / rec.horizon_s
     costs = cost_metrics(sc, tables, rec, offered=out[("all", "offered")])
     out.update({("cost", m): v for m, v in costs.items()})
     return out
 
 
 def interval_rows(sc: Scenario, tables: RouteTables, rec: RunRecord) -> list[dict[str, float]]:
-    """Per reporting interval and channel: offered, answered, abandoned, asa_s, service_level."""
+    """Per reporting interval and channel: offered, answered, abandoned, asa_s,
+    service_level, backlog at the interval's end, and agents on queue per tier."""
     c = rec.contacts
     slot_s = sc.interval_minutes * 60.0
     n_slots = max(1, math.ceil(rec.horizon_s / slot_s - 1e-9))
     slot = np.minimum((c.arrival_s // slot_s).astype(np.int64), n_slots - 1)
-    agents = {f"agents_{t}": rec.available_area[k] / rec.horizon_s
-              for k, t in enumerate(tables.tiers)}
+    staffing = {t: tier_staffing(sc, t) for t in tables.tiers}
     rows = []
     for ci, ch in enumerate(tables.channels):
         thr = sc.channels[ch].service_level_threshold_s
@@ -118,6 +137,8 @@ def interval_rows(sc: Scenario, tables: RouteTables, rec: RunRecord) -> list[dic
                 "abandoned": float(n_ab[i]),
                 "asa_s": wait_sum[i] / n_ans[i] if n_ans[i] else math.nan,
                 "service_level": in_sl[i] / n_q[i] if n_q[i] else math.nan,
-                **agents,
+                "backlog": float(rec.backlog[i][ci]) if i < len(rec.backlog) else math.nan,
+                **{f"agents_{t}": float(st.on_queue_at(i * slot_s))
+                   for t, st in staffing.items()},
             })
     return rows

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Outcome codes of a measured contact.
-CONTAINED, BLOCKED, ANSWERED, ABANDONED = 0, 1, 2, 3
-OUTCOMES = ("contained", "blocked", "answered", "abandoned")
+# Outcome codes of a measured contact. CLOSED: blocked because the channel's agents were
+# closed (counted in `blocked` too).
+CONTAINED, BLOCKED, ANSWERED, ABANDONED, CLOSED = 0, 1, 2, 3, 4
+OUTCOMES = ("contained", "blocked", "answered", "abandoned", "closed")
 
 
 class Level:
@@ -50,7 +51,8 @@ class ContactLog:
     """
 
     FLUSH = 16384
-    _DTYPES = (np.int16, np.int16, np.int8, np.int16, np.float64, np.float64, np.float64)
+    _DTYPES = (np.int16, np.int16, np.int8, np.int16, np.float64, np.float64, np.float64,
+               np.int8, np.int16, np.int8)
 
     __slots__ = ("rows", "_packed")
 
@@ -58,9 +60,9 @@ class ContactLog:
         self.rows: list[tuple] = []
         self._packed: list[list[np.ndarray]] = []
 
-    def add(self, channel: int, ctype: int, outcome: int, tier: int, arrival_s: float,
-            wait_s: float, handle_s: float) -> None:
-        self.rows.append((channel, ctype, outcome, tier, arrival_s, wait_s, handle_s))
+    def add(self, row: tuple) -> None:
+        """``row``: the fields of :class:`Contacts`, in order."""
+        self.rows.append(row)
         if len(self.rows) >= self.FLUSH:
             self._pack()
 
@@ -88,8 +90,11 @@ class Contacts:
     outcome: np.ndarray
     tier: np.ndarray
     arrival_s: np.ndarray
-    wait_s: np.ndarray
-    handle_s: np.ndarray
+    wait_s: np.ndarray         # first wait (to the first agent, or to abandoning)
+    handle_s: np.ndarray       # total handle time over all agents (transfers included)
+    repeat: np.ndarray         # 1 for a repeat contact (the customer came back)
+    transfers: np.ndarray      # hand-offs to another tier
+    resolved: np.ndarray       # 1 resolved, 0 not, -1 not handled by an agent
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +103,11 @@ class RunRecord:
 
     contacts: Contacts
     horizon_s: float
-    queue_area: tuple[float, ...]        # per queue (channel * n_types + type): waiting contact-s
+    queue_area: tuple[float, ...]        # per (channel * n_types + type): waiting contact-s
     busy_area: tuple[float, ...]         # per tier: integral of busy agents (agent-s)
-    available_area: tuple[float, ...]    # per tier: integral of available agents (agent-s)
+    available_area: tuple[float, ...]    # per tier: integral of agents on queue (agent-s)
+    paid_hours: tuple[float, ...]        # per tier: paid agent-hours in the measured period
     bot_sessions: tuple[int, ...]        # per channel: bot sessions of measured contacts
+    handled: tuple[int, ...]             # per tier: services of measured contacts
+    backlog: tuple[tuple[int, ...], ...]  # per interval end, per channel: contacts waiting
     trace: list[tuple] | None = None     # (contact, time_s, event, channel, type, tier)

@@ -3,6 +3,12 @@
 Compiled once per scenario into integer-indexed tables so the engine's hot path does no
 name look-ups. A contact of type ``y`` on channel ``c`` may be taken by tier ``k`` once it
 has waited ``after_s`` (routing) — 0 for every serving tier when routing is omitted.
+
+Transfers move a contact to the next *stage* of its routing: stage ``s`` offers the steps
+``s, s+1, ...`` of the type's routing list, with their ``after_s`` counted from the
+transfer (relative to step ``s``). Waiting contacts are kept in one FIFO queue per
+(channel, type, stage); every contact in a queue has the same eligibility rules, so the
+head of a queue is always its first eligible contact.
 """
 
 from __future__ import annotations
@@ -11,31 +17,42 @@ from dataclasses import dataclass
 
 from sim.config import Scenario
 
+Steps = tuple[tuple[float, int], ...]
+
 
 @dataclass(frozen=True, slots=True)
 class RouteTables:
     channels: tuple[str, ...]
     types: tuple[str, ...]
     tiers: tuple[str, ...]
-    # [channel][type] -> tier indices eligible as soon as the contact queues
-    first_tiers: tuple[tuple[tuple[int, ...], ...], ...]
-    # [channel][type] -> ((after_s, tier indices eligible from then on), ...) for after_s > 0
-    overflow: tuple[tuple[tuple[tuple[float, tuple[int, ...]], ...], ...], ...]
-    # [tier] -> ((queue index, channel index, after_s, priority), ...), queue = ch * n_types + type
+    n_stages: int
+    # [channel][type][stage] -> tier indices eligible as soon as the contact queues
+    first_tiers: tuple[tuple[tuple[tuple[int, ...], ...], ...], ...]
+    # [channel][type][stage] -> ((after_s, tier indices eligible from then on), ...), after_s>0
+    overflow: tuple[tuple[tuple[tuple[tuple[float, tuple[int, ...]], ...], ...], ...], ...]
+    # [channel][type][stage] -> whether a transfer to stage + 1 is possible
+    has_next: tuple[tuple[tuple[bool, ...], ...], ...]
+    # [tier] -> ((queue index, channel index, after_s, priority), ...)
     tier_queues: tuple[tuple[tuple[int, int, float, int], ...], ...]
     # [tier][type] -> speed factor (handle time is divided by it); 0 when not served
     speed: tuple[tuple[float, ...], ...]
 
+    def queue_index(self, ch: int, ty: int, stage: int) -> int:
+        return (ch * len(self.types) + ty) * self.n_stages + stage
 
-def eligible_steps(sc: Scenario, channel: str, ctype: str) -> list[tuple[float, str]]:
-    """(after_s, tier) pairs through which ``ctype`` contacts on ``channel`` are served."""
-    if sc.routing is not None and ctype in sc.routing:
-        steps = [(s.after_s, s.tier) for s in sc.routing[ctype]]
+
+def eligible_steps(sc: Scenario, channel: str, ctype: str) -> tuple[list[tuple[float, str]],
+                                                                     bool]:
+    """(after_s, tier) steps serving ``ctype`` on ``channel``, and whether they are an
+    explicit routing list (only those allow transfers to a next tier)."""
+    explicit = sc.routing is not None and ctype in sc.routing
+    if explicit:
+        steps = [(s.after_s, s.tier) for s in sc.routing[ctype]]  # type: ignore[index]
     else:
         steps = [(0.0, t) for t in sc.tiers]
     return [(after, t) for after, t in steps
             if ctype in sc.tiers[t].serves
-            and (sc.tiers[t].channels is None or channel in sc.tiers[t].channels)]
+            and (sc.tiers[t].channels is None or channel in sc.tiers[t].channels)], explicit
 
 
 def compile_routes(sc: Scenario) -> RouteTables:
@@ -43,22 +60,34 @@ def compile_routes(sc: Scenario) -> RouteTables:
     types = tuple(sc.contact_types)
     tiers = tuple(sc.tiers)
     tier_ix = {t: i for i, t in enumerate(tiers)}
-    first: list[tuple[tuple[int, ...], ...]] = []
-    overflow: list[tuple[tuple[tuple[float, tuple[int, ...]], ...], ...]] = []
+    n_stages = max([len(r) for r in (sc.routing or {}).values()] + [1])
+    first, overflow, has_next = [], [], []
     tier_queues: list[list[tuple[int, int, float, int]]] = [[] for _ in tiers]
     for ci, cname in enumerate(channels):
         ch = sc.channels[cname]
-        first_c, over_c = [], []
+        f_c, o_c, n_c = [], [], []
         for yi, ctype in enumerate(types):
-            steps = eligible_steps(sc, cname, ctype) if ctype in ch.mix else []
-            first_c.append(tuple(tier_ix[t] for after, t in steps if after == 0.0))
-            delays = sorted({after for after, _ in steps if after > 0.0})
-            over_c.append(tuple(
-                (d, tuple(tier_ix[t] for after, t in steps if after <= d)) for d in delays))
-            for after, t in steps:
-                tier_queues[tier_ix[t]].append((ci * len(types) + yi, ci, after, ch.priority))
-        first.append(tuple(first_c))
-        overflow.append(tuple(over_c))
+            steps, explicit = (eligible_steps(sc, cname, ctype) if ctype in ch.mix
+                               else ([], False))
+            f_y, o_y, n_y = [], [], []
+            for stage in range(n_stages):
+                rest = steps[stage:] if (explicit or stage == 0) else []
+                base = rest[0][0] if rest and stage > 0 else 0.0
+                rel = [(max(0.0, after - base), tier_ix[t]) for after, t in rest]
+                f_y.append(tuple(k for after, k in rel if after == 0.0))
+                delays = sorted({after for after, _ in rel if after > 0.0})
+                o_y.append(tuple((d, tuple(k for after, k in rel if after <= d))
+                                 for d in delays))
+                n_y.append(explicit and stage + 1 < len(steps))
+                qi = (ci * len(types) + yi) * n_stages + stage
+                for after, k in rel:
+                    tier_queues[k].append((qi, ci, after, int(ch.priority or 1)))
+            f_c.append(tuple(f_y))
+            o_c.append(tuple(o_y))
+            n_c.append(tuple(n_y))
+        first.append(tuple(f_c))
+        overflow.append(tuple(o_c))
+        has_next.append(tuple(n_c))
     speed = tuple(tuple(sc.tiers[t].serves.get(y, 0.0) for y in types) for t in tiers)
-    return RouteTables(channels, types, tiers, tuple(first), tuple(overflow),
-                       tuple(tuple(q) for q in tier_queues), speed)
+    return RouteTables(channels, types, tiers, n_stages, tuple(first), tuple(overflow),
+                       tuple(has_next), tuple(tuple(q) for q in tier_queues), speed)

@@ -191,6 +191,9 @@ def _cumulative_s(weekly: list[int], slot_s: float, t_s: float) -> float:
     week_s = slot_s * len(weekly)
     weeks = math.floor(t_s / week_s)
     rest = t_s - weeks * week_s
+    if rest >= week_s:  # rounding of a tiny negative t_s
+        weeks, rest = weeks + 1, 0.0
+    rest = max(rest, 0.0)
     full = min(int(rest // slot_s), len(weekly) - 1)
     partial = sum(weekly[:full]) * slot_s + weekly[full] * (rest - full * slot_s)
     return weeks * sum(weekly) * slot_s + partial
