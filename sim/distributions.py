@@ -6,6 +6,7 @@ vectorised speed on a per-contact hot path, and memory that does not grow with t
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 
@@ -33,35 +34,27 @@ def draw(dist: Distribution, rng: np.random.Generator, size: int) -> np.ndarray:
     raise ValueError(f"unknown distribution {dist.dist!r}")
 
 
-class Draws:
-    """Hands out values from ``fill(CHUNK)`` one by one, refilling a chunk at a time."""
+Draws = Callable[[], float]
 
-    __slots__ = ("_fill", "_buf", "_i")
 
-    def __init__(self, fill: Callable[[int], np.ndarray]) -> None:
-        self._fill = fill
-        self._buf: list[float] = []
-        self._i = 0
-
-    def __call__(self) -> float:
-        i = self._i
-        if i == len(self._buf):
-            self._buf = self._fill(CHUNK).tolist()
-            i = 0
-        self._i = i + 1
-        return self._buf[i]
+def chunked(fill: Callable[[int], np.ndarray]) -> Draws:
+    """A no-argument callable handing out the values of ``fill(CHUNK)``, ``fill(CHUNK)``,
+    ... one by one. It is the ``__next__`` of a C-level iterator chain, so a draw costs no
+    Python-level call; ``fill`` runs once per chunk."""
+    chunks = map(lambda _: fill(CHUNK).tolist(), itertools.repeat(None))
+    return itertools.chain.from_iterable(chunks).__next__
 
 
 def sampler(dist: Distribution, rng: np.random.Generator) -> Draws:
     """Draws of ``dist`` (seconds) from ``rng``."""
-    return Draws(lambda n: draw(dist, rng, n))
+    return chunked(lambda n: draw(dist, rng, n))
 
 
 def uniforms(rng: np.random.Generator) -> Draws:
     """Uniform(0, 1) draws from ``rng``."""
-    return Draws(rng.random)
+    return chunked(rng.random)
 
 
 def unit_exponentials(rng: np.random.Generator) -> Draws:
     """Exponential(1) draws from ``rng`` (the cumulative-hazard steps of a Poisson process)."""
-    return Draws(rng.standard_exponential)
+    return chunked(rng.standard_exponential)

@@ -25,12 +25,20 @@ from collections import deque
 from heapq import heappush
 
 import simpy
-from simpy.events import NORMAL, Event
+from simpy.events import NORMAL
 
 from sim.arrivals import DAY_S
 from sim.config import Scenario
-from sim.records import (ABANDONED, ANSWERED, BLOCKED, CLOSED, CONTAINED, ContactLog, Level,
-                         RunRecord)
+from sim.records import (
+    ABANDONED,
+    ANSWERED,
+    BLOCKED,
+    CLOSED,
+    CONTAINED,
+    ContactLog,
+    Level,
+    RunRecord,
+)
 from sim.routing import RouteTables
 from sim.sources import ChannelSource, Customers, is_open
 from sim.staffing import tier_staffing
@@ -44,18 +52,21 @@ class SimulationError(RuntimeError):
     """The model cannot complete (e.g. contacts that can never be served)."""
 
 
-class Timer(Event):
-    """A SimPy event that fires after ``delay`` and calls ``fn(event)``; payload in ``arg``."""
+class Timer:
+    """A plain event for SimPy's scheduler: after ``delay`` it calls ``fn(timer)``; the
+    payload is in ``arg``.
 
-    __slots__ = ("arg",)
+    ``Environment.step()`` needs only ``callbacks`` and ``_ok`` of what it pops, so this
+    slotted class is a lighter stand-in for ``simpy.Timeout`` on the hot path (one is made
+    for every event of the simulation); ``Environment.schedule()`` is inlined likewise.
+    """
+
+    __slots__ = ("callbacks", "_ok", "arg")
 
     def __init__(self, env: simpy.Environment, delay: float, fn, arg) -> None:  # noqa: ANN001
-        self.env = env
         self.callbacks = [fn]
-        self._value = None
         self._ok = True
         self.arg = arg
-        # Environment.schedule() inlined: this runs for every event of the simulation.
         heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
 
 
@@ -87,6 +98,11 @@ class Engine:
         start = env.now
         n_ch, n_ty, n_ti = len(tables.channels), len(tables.types), len(tables.tiers)
         self.n_types, self.n_stages = n_ty, tables.n_stages
+        self.first_by_q = [tables.first_tiers[c][y][g] for c in range(n_ch) for y in range(n_ty)
+                           for g in range(tables.n_stages)]
+        self.overflow_by_q = [tables.overflow[c][y][g] for c in range(n_ch)
+                              for y in range(n_ty) for g in range(tables.n_stages)]
+        self.speed = tables.speed
         self.queues: list[deque[Contact]] = [deque() for _ in range(n_ch * n_ty * self.n_stages)]
         self.waiting = [0] * n_ch
         chans = [sc.channels[c] for c in tables.channels]
@@ -125,6 +141,9 @@ class Engine:
         self.n_contacts = 0
         self.sources = [ChannelSource(sc, c, tables.types, replication, needs_res)
                         for c in tables.channels]
+        # Opening hours that can refuse a contact (async channels keep a backlog instead).
+        self.gate = [None if self.is_async[i] else src.human_window
+                     for i, src in enumerate(self.sources)]
         for k, st in enumerate(self.staffing):
             self._set_staff(k, st.on_queue_at(start), start)
         first_tick = math.floor(start / self.slot_s) * self.slot_s + self.slot_s
@@ -140,9 +159,13 @@ class Engine:
     def _arrive(self, ev: Timer) -> None:
         ci = ev.arg
         env = self.env
-        now = env.now
+        now = env._now
         src = self.sources[ci]
-        nxt = src.clock.next_after(now, src.exp())
+        gap = src.mean_gap_s
+        if gap:  # constant rate: skip the profile walk
+            nxt = now + src.exp() * gap
+        else:
+            nxt = src.clock.next_after(now, src.exp())
         if nxt < self.arrivals_end:
             Timer(env, nxt - now, self._arrive, ci)
         self._enter(ci, src, src.primary, -1, now, False)
@@ -214,15 +237,16 @@ class Engine:
 
     def _join(self, c: Contact) -> None:
         """The contact asks for an agent: served at once, queued, or blocked."""
-        now = self.env.now
+        now = self.env._now
         c.join_t = now
-        ch, stage = c.ch, c.stage
+        ch = c.ch
+        qi = (ch * self.n_types + c.ty) * self.n_stages + c.stage
         first_leg = c.transfers == 0
-        if first_leg and not self.is_async[ch] and not is_open(
-                self.sources[ch].human_window, now):
+        window = self.gate[ch]
+        if window is not None and first_leg and not is_open(window, now):
             self._refuse(c, CLOSED, "closed")
             return
-        agent = self._find_agent(ch, self.t.first_tiers[ch][c.ty][stage])
+        agent = self._find_agent(ch, self.first_by_q[qi])
         if agent is not None:
             self._start(c, agent, now)
             self._park_if_room(agent)
@@ -231,14 +255,14 @@ class Engine:
             self._refuse(c, BLOCKED, "blocked")
             return
         c.state = WAITING
-        self.queues[(ch * self.n_types + c.ty) * self.n_stages + stage].append(c)
+        self.queues[qi].append(c)
         self.waiting[ch] += 1
         self.queue_level[ch * self.n_types + c.ty].change(now, 1)
         if self.trace is not None:
             self.trace.append((c.cid, now, "queue", ch, c.ty, -1))
         if first_leg and c.patience_s < math.inf:
             Timer(self.env, c.patience_s, self._renege, c)
-        for after_s, tiers in self.t.overflow[ch][c.ty][stage]:
+        for after_s, tiers in self.overflow_by_q[qi]:
             Timer(self.env, after_s, self._overflow, (c, tiers, c.transfers))
 
     def _refuse(self, c: Contact, outcome: int, event: str) -> None:
@@ -281,7 +305,7 @@ class Engine:
         if c.first_wait < 0.0:
             c.first_wait = now - c.join_t
             c.first_tier = tier
-        handle = c.work_s / self.t.speed[tier][c.ty] + c.extra_s
+        handle = c.work_s / self.speed[tier][c.ty] + c.extra_s
         c.extra_s = 0.0
         fcr = self.fcr[tier][c.ty]
         if fcr >= 1.0 or (c.res_u if c.transfers == 0 else self.sources[c.ch].more_u()) < fcr:
@@ -310,7 +334,7 @@ class Engine:
     def _end_service(self, ev: Timer) -> None:
         c = ev.arg
         a = c.agent
-        now = self.env.now
+        now = self.env._now
         k = self.conc[a.ch]
         if not a.leaving and k > 1 and a.held < k:
             self.partial[a.tier][a.ch].remove(a)
@@ -451,10 +475,13 @@ class Engine:
         if not c.measured:
             return
         answered = outcome == ANSWERED
-        self.log.add((c.ch, c.ty, outcome, c.first_tier, c.arr_t,
-                      c.first_wait if c.first_wait >= 0.0 else math.nan,
-                      c.handle_total if answered else math.nan, c.repeat, c.transfers,
-                      (1 if c.plan == RESOLVED else 0) if answered else -1))
+        rows = self.log.rows
+        rows.append((c.ch, c.ty, outcome, c.first_tier, c.arr_t,
+                     c.first_wait if c.first_wait >= 0.0 else math.nan,
+                     c.handle_total if answered else math.nan, c.repeat, c.transfers,
+                     (1 if c.plan == RESOLVED else 0) if answered else -1))
+        if len(rows) >= ContactLog.FLUSH:
+            self.log.pack()
         self.pending -= 1
         if self.pending == 0 and self.horizon_over:
             self.done.succeed()

@@ -13,8 +13,8 @@ import numpy as np
 from sim.config import Scenario
 from sim.costs import cost_metrics
 from sim.records import ABANDONED, ANSWERED, BLOCKED, CLOSED, CONTAINED, RunRecord
-from sim.staffing import tier_staffing
 from sim.routing import RouteTables
+from sim.staffing import tier_staffing
 
 Metrics = dict[tuple[str, str], float]
 

@@ -64,9 +64,9 @@ class ContactLog:
         """``row``: the fields of :class:`Contacts`, in order."""
         self.rows.append(row)
         if len(self.rows) >= self.FLUSH:
-            self._pack()
+            self.pack()
 
-    def _pack(self) -> None:
+    def pack(self) -> None:
         if self.rows:
             cols = list(zip(*self.rows, strict=True))
             self._packed.append([np.array(c, dtype=d) for c, d in zip(cols, self._DTYPES,
@@ -74,7 +74,7 @@ class ContactLog:
             self.rows = []
 
     def frozen(self) -> Contacts:
-        self._pack()
+        self.pack()
         if not self._packed:
             return Contacts(*(np.array([], dtype=d) for d in self._DTYPES))
         return Contacts(*(np.concatenate([p[i] for p in self._packed])

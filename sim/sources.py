@@ -74,7 +74,7 @@ class Customers:
 class ChannelSource:
     """Arrivals of one channel plus its primary and repeat customers' draws."""
 
-    __slots__ = ("clock", "exp", "primary", "repeat", "containment", "false_containment",
+    __slots__ = ("clock", "mean_gap_s", "exp", "primary", "repeat", "containment", "false_containment",
                  "bot_window", "human_window", "transfer_work", "more_u", "repeat_delay")
 
     def __init__(self, sc: Scenario, cname: str, types: tuple[str, ...], rep: int,
@@ -88,6 +88,8 @@ class ChannelSource:
         factors = (DayFactors(a.day_factors, a.daily_volume_cv, seed, rep, cname)
                    if a.day_factors is not None or a.daily_volume_cv > 0 else None)
         self.clock = ArrivalClock(list(rates), DAY_S / len(rates), factors)
+        constant = factors is None and len(set(rates)) == 1 and rates[0] > 0
+        self.mean_gap_s = 3600.0 / rates[0] if constant else 0.0
         self.exp = unit_exponentials(stream(seed, rep, cname, "arrivals"))
         self.primary = Customers(ch, cname, types, seed, rep, "", needs_resolution)
         self.repeat = Customers(ch, cname, types, seed, rep, "repeat", needs_resolution)
