@@ -221,7 +221,7 @@ def test_interrupted_run_keeps_finished_replications(tmp_path: Path, workers: st
                              "--out", str(out), "--workers", workers, "--quiet"],
                             cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(10.0)  # imports take a few seconds; then a replication takes ~0.1 s
+    time.sleep(15.0)  # imports take a few seconds; then a replication takes ~0.1 s
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 3, err
