@@ -25,9 +25,18 @@ _CONTACT_ROWS = [
     ("abandon_rate", "abandon rate", "{:.1%}"),
     ("block_rate", "block rate", "{:.1%}"),
     ("aht_s", "AHT (s)", "{:,.0f}"),
+    ("fcr", "FCR", "{:.1%}"),
+    ("repeat_rate", "repeat rate", "{:.1%}"),
+    ("transfers_per_contact", "transfers/contact", "{:.2f}"),
 ]
-_TIER_ROWS = [("agents", "agents", "{:,.1f}"), ("occupancy", "occupancy", "{:.1%}")]
-_COST_ROWS = [("total", "total cost", "{:,.0f}"), ("per_contact", "cost per contact", "{:,.2f}"),
+# Rows left out when every option shows this trivial value (the feature is not in use).
+_TRIVIAL = {"block_rate": 0.0, "fcr": 1.0, "repeat_rate": 0.0, "transfers_per_contact": 0.0,
+            "automation_rate": 0.0}
+_TIER_ROWS = [("paid_agents", "paid agents", "{:,.1f}"), ("agents", "agents on queue",
+              "{:,.1f}"), ("occupancy", "occupancy", "{:.1%}")]
+_COST_ROWS = [("labor", "labour", "{:,.0f}"), ("bot", "bot", "{:,.0f}"),
+              ("overhead", "overhead", "{:,.0f}"), ("total", "total cost", "{:,.0f}"),
+              ("per_contact", "cost per contact", "{:,.2f}"),
               ("labor_share", "labour share", "{:.1%}")]
 
 
@@ -77,7 +86,7 @@ def kpi_table(summary: pd.DataFrame, channels: Sequence[str], tiers: Sequence[st
 
     for scope in ["all", *channels] if len(channels) > 1 else list(channels):
         for metric, label, fmt in _CONTACT_ROWS:
-            if metric in ("block_rate",) and _all_zero(summary, scope, metric):
+            if metric in _TRIVIAL and _all_equal(summary, scope, metric, _TRIVIAL[metric]):
                 continue
             add(scope, metric, label, fmt)
         table.add_section()
@@ -86,13 +95,15 @@ def kpi_table(summary: pd.DataFrame, channels: Sequence[str], tiers: Sequence[st
             add(tier, metric, label, fmt)
     table.add_section()
     for metric, label, fmt in _COST_ROWS:
+        if metric in ("bot", "overhead") and _all_equal(summary, "cost", metric, 0.0):
+            continue
         add("cost", metric, label + (f" ({currency})" if "share" not in metric else ""), fmt)
     return table
 
 
-def _all_zero(summary: pd.DataFrame, scope: str, metric: str) -> bool:
+def _all_equal(summary: pd.DataFrame, scope: str, metric: str, value: float) -> bool:
     sel = summary[(summary["scope"] == scope) & (summary["metric"] == metric)]["mean"]
-    return bool((sel.fillna(0.0) == 0.0).all())
+    return bool((sel.fillna(value) == value).all())
 
 
 def targets_table(targets: pd.DataFrame) -> Table | None:

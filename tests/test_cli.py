@@ -232,3 +232,48 @@ def test_interrupted_run_keeps_finished_replications(tmp_path: Path, workers: st
     assert 0 < done < meta["replications_planned"]
     reps = pd.read_csv(out / "replications.csv")
     assert reps.groupby(["variant", "replication"]).ngroups == done
+
+
+SCHEDULED = SMALL.replace("""  base:
+    agents: 6
+""", """  base:
+    schedule:
+      headcount: 10
+      shifts:
+        - {start: 08:00, end: 16:00, agents: 6}
+        - {start: 14:00, end: 22:00, agents: 5}
+""")
+
+
+@pytest.mark.parametrize("case", ["headcount", "profile-length", "csv-columns"])
+def test_validate_rejects_inconsistent_schedules_and_history(tmp_path: Path, case: str) -> None:
+    if case == "headcount":
+        text, words = SCHEDULED, ["tiers.base.schedule.shifts", "headcount", "14:00"]
+    elif case == "profile-length":
+        text = SMALL.replace("rate_per_hour: 120", "profile_per_hour: [10, 20, 30]")
+        words = ["channels.phone.arrivals.profile_per_hour", "48", "got 3"]
+    else:
+        (tmp_path / "hist.csv").write_text("start,calls\n08:00,5\n")
+        text = SMALL.replace("rate_per_hour: 120", "profile_file: hist.csv")
+        words = ["hist.csv", "interval_start", "volume"]
+    res = ccsim("validate", str(broken(tmp_path, text)))
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    for w in words:
+        assert w in res.stderr, res.stderr
+
+
+def test_scheduled_tier_runs_and_reports_paid_agents(tmp_path: Path) -> None:
+    text = SCHEDULED.replace("headcount: 10", "headcount: 11").replace(
+        "horizon_hours: 4", "horizon_hours: 24").replace(
+        "more: {tiers.base.agents: 8}", "more: {tiers.base.schedule.shifts.1.agents: 6}")
+    out = tmp_path / "o"
+    res = ccsim("run", str(broken(tmp_path, text, "ok.yaml")), "--out", str(out),
+                "--workers", "1", "--quiet")
+    assert res.returncode == 0, res.stderr
+    s = pd.read_csv(out / "summary.csv").query("variant == 'base' and scope == 'base'")
+    paid = float(s[s.metric == "paid_agents"]["mean"].iloc[0])
+    assert paid == pytest.approx((6 * 8 + 5 * 8) / 24)
+    intervals = pd.read_csv(out / "intervals.csv").query("variant == 'base'")
+    at = intervals.set_index("start_h")["agents_base"]
+    assert at[15.0] == 11 and at[3.0] == 0 and at[21.5] == 5
