@@ -266,7 +266,7 @@ def test_validate_rejects_inconsistent_schedules_and_history(tmp_path: Path, cas
 def test_scheduled_tier_runs_and_reports_paid_agents(tmp_path: Path) -> None:
     text = SCHEDULED.replace("headcount: 10", "headcount: 11").replace(
         "horizon_hours: 4", "horizon_hours: 24").replace(
-        "more: {tiers.base.agents: 8}", "more: {tiers.base.schedule.shifts.1.agents: 6}")
+        "more: {tiers.base.agents: 8}", "more: {tiers.base.schedule.shifts.1.agents: 4}")
     out = tmp_path / "o"
     res = ccsim("run", str(broken(tmp_path, text, "ok.yaml")), "--out", str(out),
                 "--workers", "1", "--quiet")
