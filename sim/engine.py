@@ -141,9 +141,18 @@ class Engine:
         self.n_contacts = 0
         self.sources = [ChannelSource(sc, c, tables.types, replication, needs_res)
                         for c in tables.channels]
-        # Opening hours that can refuse a contact (async channels keep a backlog instead).
+        # Opening hours: a realtime channel refuses contacts when closed; an async one keeps
+        # them as a backlog that agents work only while it is open.
         self.gate = [None if self.is_async[i] else src.human_window
                      for i, src in enumerate(self.sources)]
+        self.async_hours = [src.human_window if self.is_async[i] else None
+                            for i, src in enumerate(self.sources)]
+        for ci, window in enumerate(self.async_hours):
+            if window is not None:
+                first_open = math.floor(start / DAY_S) * DAY_S + window[0]
+                if first_open < start:
+                    first_open += DAY_S
+                Timer(env, first_open - start, self._open_async, (ci, first_open))
         for k, st in enumerate(self.staffing):
             self._set_staff(k, st.on_queue_at(start), start)
         first_tick = math.floor(start / self.slot_s) * self.slot_s + self.slot_s
@@ -246,7 +255,9 @@ class Engine:
         if window is not None and first_leg and not is_open(window, now):
             self._refuse(c, CLOSED, "closed")
             return
-        agent = self._find_agent(ch, self.first_by_q[qi])
+        hours = self.async_hours[ch]
+        agent = (self._find_agent(ch, self.first_by_q[qi])
+                 if hours is None or is_open(hours, now) else None)
         if agent is not None:
             self._start(c, agent, now)
             self._park_if_room(agent)
@@ -288,6 +299,9 @@ class Engine:
         c, tiers, leg = ev.arg
         if c.state != WAITING or c.transfers != leg:
             return
+        hours = self.async_hours[c.ch]
+        if hours is not None and not is_open(hours, self.env._now):
+            return  # worked from the backlog when the channel opens
         agent = self._find_agent(c.ch, tiers)
         if agent is not None:
             now = self.env.now
@@ -312,9 +326,10 @@ class Engine:
             c.plan = RESOLVED
         else:
             src = self.sources[c.ch]
-            if (self.transfer_share > 0.0 and self.t.has_next[c.ch][c.ty][c.stage]
-                    and src.more_u() < self.transfer_share):
+            nxt = self.t.next_stage[c.ch][c.ty][tier]
+            if self.transfer_share > 0.0 and nxt >= 0 and src.more_u() < self.transfer_share:
                 c.plan = TRANSFER
+                c.stage = nxt
                 handle += self.transfer_overhead_s
             elif self.repeat_share > 0.0 and src.more_u() < self.repeat_share:
                 c.plan = REPEAT
@@ -347,7 +362,6 @@ class Engine:
                                c.ch, c.ty, a.tier))
         if c.plan == TRANSFER:
             c.transfers += 1
-            c.stage += 1
             c.work_s = self.sources[c.ch].transfer_work[c.ty]()
             self._join(c)
         else:
@@ -392,6 +406,9 @@ class Engine:
             for qi, ch, after_s, prio in self.t.tier_queues[a.tier]:
                 if restrict >= 0 and ch != restrict:
                     continue
+                hours = self.async_hours[ch]
+                if hours is not None and not is_open(hours, now):
+                    continue
                 q = queues[qi]
                 while q and q[0].state != WAITING:
                     q.popleft()
@@ -418,6 +435,34 @@ class Engine:
     def _park_if_room(self, a: Agent) -> None:
         if a.held < self.conc[a.ch]:
             self.partial[a.tier][a.ch].append(a)
+
+    def _open_async(self, ev: Timer) -> None:
+        """An async channel opens: idle agents take its backlog, oldest first."""
+        ci, when = ev.arg
+        nxt = when + DAY_S
+        if nxt < self.arrivals_end:
+            Timer(self.env, nxt - self.env._now, self._open_async, (ci, nxt))
+        now = self.env._now
+        n_ty, n_st = self.n_types, self.n_stages
+        for qi in range(ci * n_ty * n_st, (ci + 1) * n_ty * n_st):
+            q = self.queues[qi]
+            while q:
+                c = q[0]
+                if c.state != WAITING:
+                    q.popleft()
+                    continue
+                waited = now - c.join_t
+                tiers = self.first_by_q[qi] + tuple(
+                    k for after_s, ks in self.overflow_by_q[qi] if after_s <= waited
+                    for k in ks)
+                agent = self._find_agent(ci, tiers)
+                if agent is None:
+                    break
+                q.popleft()
+                self.waiting[ci] -= 1
+                self.queue_level[ci * n_ty + c.ty].change(now, -1)
+                self._start(c, agent, now)
+                self._park_if_room(agent)
 
     # --- staffing ----------------------------------------------------------------------
 

@@ -30,8 +30,9 @@ class RouteTables:
     first_tiers: tuple[tuple[tuple[tuple[int, ...], ...], ...], ...]
     # [channel][type][stage] -> ((after_s, tier indices eligible from then on), ...), after_s>0
     overflow: tuple[tuple[tuple[tuple[tuple[float, tuple[int, ...]], ...], ...], ...], ...]
-    # [channel][type][stage] -> whether a transfer to stage + 1 is possible
-    has_next: tuple[tuple[tuple[bool, ...], ...], ...]
+    # [channel][type][tier] -> stage a contact served by that tier is transferred to
+    # (the step after the tier's own in the explicit routing list), or -1: no transfer
+    next_stage: tuple[tuple[tuple[int, ...], ...], ...]
     # [tier] -> ((queue index, channel index, after_s, priority), ...)
     tier_queues: tuple[tuple[tuple[int, int, float, int], ...], ...]
     # [tier][type] -> speed factor (handle time is divided by it); 0 when not served
@@ -61,7 +62,7 @@ def compile_routes(sc: Scenario) -> RouteTables:
     tiers = tuple(sc.tiers)
     tier_ix = {t: i for i, t in enumerate(tiers)}
     n_stages = max([len(r) for r in (sc.routing or {}).values()] + [1])
-    first, overflow, has_next = [], [], []
+    first, overflow, next_stage = [], [], []
     tier_queues: list[list[tuple[int, int, float, int]]] = [[] for _ in tiers]
     for ci, cname in enumerate(channels):
         ch = sc.channels[cname]
@@ -69,7 +70,10 @@ def compile_routes(sc: Scenario) -> RouteTables:
         for yi, ctype in enumerate(types):
             steps, explicit = (eligible_steps(sc, cname, ctype) if ctype in ch.mix
                                else ([], False))
-            f_y, o_y, n_y = [], [], []
+            f_y, o_y = [], []
+            order = {t: j for j, (_, t) in enumerate(steps)}
+            n_y = [order[t] + 1 if explicit and t in order and order[t] + 1 < len(steps) else -1
+                   for t in tiers]
             for stage in range(n_stages):
                 rest = steps[stage:] if (explicit or stage == 0) else []
                 base = rest[0][0] if rest and stage > 0 else 0.0
@@ -78,7 +82,6 @@ def compile_routes(sc: Scenario) -> RouteTables:
                 delays = sorted({after for after, _ in rel if after > 0.0})
                 o_y.append(tuple((d, tuple(k for after, k in rel if after <= d))
                                  for d in delays))
-                n_y.append(explicit and stage + 1 < len(steps))
                 qi = (ci * len(types) + yi) * n_stages + stage
                 for after, k in rel:
                     tier_queues[k].append((qi, ci, after, int(ch.priority or 1)))
@@ -87,7 +90,7 @@ def compile_routes(sc: Scenario) -> RouteTables:
             n_c.append(tuple(n_y))
         first.append(tuple(f_c))
         overflow.append(tuple(o_c))
-        has_next.append(tuple(n_c))
+        next_stage.append(tuple(n_c))
     speed = tuple(tuple(sc.tiers[t].serves.get(y, 0.0) for y in types) for t in tiers)
     return RouteTables(channels, types, tiers, n_stages, tuple(first), tuple(overflow),
-                       tuple(has_next), tuple(tuple(q) for q in tier_queues), speed)
+                       tuple(next_stage), tuple(tuple(q) for q in tier_queues), speed)
