@@ -75,7 +75,8 @@ class ChannelSource:
     """Arrivals of one channel plus its primary and repeat customers' draws."""
 
     __slots__ = ("clock", "mean_gap_s", "exp", "primary", "repeat", "containment",
-                 "false_containment", "bot_window", "human_window", "transfer_work", "more_u", "repeat_delay")
+                 "false_containment", "bot_window", "human_window", "transfer_work", "more_u",
+                 "repeat_delay")
 
     def __init__(self, sc: Scenario, cname: str, types: tuple[str, ...], rep: int,
                  needs_resolution: bool) -> None:
