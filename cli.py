@@ -11,13 +11,11 @@ import datetime as dt
 import json
 import math
 import sys
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from sim import __version__
 from sim.errors import InputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -54,6 +52,10 @@ def _parse_sets(sets: list[str] | None) -> list[tuple[str, object]]:
     return [parse_override(s) for s in sets or []]
 
 
+def _with(sc: Any, update: dict[str, Any]) -> Any:
+    return sc.model_copy(update=update) if update else sc
+
+
 def simulate_file(path: Path, *, reps: int | None, seed: int | None, out: Path | None,
                   workers: int | None, trace: bool, quiet: bool, as_json: bool,
                   overrides: list[tuple[str, object]], title: str | None = None) -> dict:
@@ -61,11 +63,8 @@ def simulate_file(path: Path, *, reps: int | None, seed: int | None, out: Path |
 
     Returns {"out", "complete", "targets"}; raises InputError on bad input.
     """
-    from sim import console as con
-    from sim.report import write_report
-    from sim.results import group_options, write_results
-    from sim.runner import Job, default_workers, run_jobs
     from sim.scenario import load_scenario
+    from sim.study import Study, run_study
 
     loaded = load_scenario(path, overrides)
     update: dict[str, Any] = {}
@@ -73,53 +72,13 @@ def simulate_file(path: Path, *, reps: int | None, seed: int | None, out: Path |
         update["replications"] = reps
     if seed is not None:
         update["seed"] = seed
-    opts = [(v, sc.model_copy(update=update)) for v, sc in loaded.options()]
     name = loaded.scenario.name
-    n_reps = opts[0][1].replications
-    jobs = [Job(name, v, sc, r, trace) for v, sc in opts for r in range(sc.replications)]
-    out = out or _default_out(name)
-    term = con.make_console(quiet=quiet or as_json)
-    started = dt.datetime.now(dt.UTC)
-    t0 = time.perf_counter()
-    with con.progress(term, len(jobs), f"simulating {name}") as bar:
-        task = bar.add_task(f"simulating {name}", total=len(jobs))
-        outcome = run_jobs(jobs, workers, on_done=lambda _r: bar.advance(task))
-    wall = time.perf_counter() - t0
-    scenarios = {(name, v): sc for v, sc in opts}
-    options = group_options(outcome.results, scenarios)
-    meta = {"ccsim_version": __version__, "command": "run", "scenario": name,
-            "scenario_file": str(path), "scenario_sha256": loaded.file_hash,
-            "seed": opts[0][1].seed, "replications": n_reps,
-            "workers": workers or default_workers(),
-            "start": started.isoformat(timespec="seconds"),
-            "end": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "wall_s": round(wall, 3), "complete": outcome.complete,
-            "replications_done": len(outcome.results), "replications_planned": len(jobs)}
-    if outcome.error:
-        meta["error"] = outcome.error
     resolved = dict(loaded.raw)
-    resolved.update({k: v for k, v in update.items()})
-    tables = write_results(out, options, meta, resolved, trace=trace)
-    write_report(out, tables, meta, loaded.scenario, title=title)
-    base = loaded.scenario
-    if as_json:
-        typer.echo(json.dumps({"meta": meta, "out": str(out),
-                               "rows": json.loads(tables["summary"].to_json(orient="records")),
-                               "targets": json.loads(tables["targets"].to_json(
-                                   orient="records"))}))
-    else:
-        if not tables["summary"].empty:
-            term.print(con.kpi_table(tables["summary"], list(base.channels), list(base.tiers),
-                                     base.currency, title=title or f"{name}: KPIs "
-                                     f"({n_reps} replications, mean ± 95% CI half-width)"))
-        tt = con.targets_table(tables["targets"])
-        if tt is not None:
-            term.print(tt)
-        term.print(f"results: {out}/  (report: {out / 'report.html'})")
-        if not outcome.complete:
-            term.print(f"[bold red]incomplete[/]: {outcome.error}; kept "
-                       f"{len(outcome.results)} of {len(jobs)} replications")
-    return {"out": out, "complete": outcome.complete, "targets": tables["targets"]}
+    resolved.update(update)
+    return run_study(Study(
+        "run", name, [(name, v, _with(sc, update)) for v, sc in loaded.options()],
+        out or _default_out(name), workers, trace, quiet, as_json, title,
+        {"scenario_file": str(path), "scenario_sha256": loaded.file_hash}, resolved))
 
 
 def _exit_for(result: dict, fail_on_missed: bool) -> None:
@@ -148,6 +107,44 @@ def run(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
                                overrides=_parse_sets(sets))
     except InputError as err:
         _fail_input(err)
+    _exit_for(result, fail_on_missed_targets)
+
+
+@app.command()
+def compare(scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files; "
+                                   "the first is the reference.")],
+            reps: Annotated[int | None, typer.Option("--reps", min=1,
+                            help="Replications (default: the first scenario's).")] = None,
+            seed: Annotated[int | None, typer.Option("--seed", min=0,
+                            help="Seed for all options (default: the first scenario's).")
+                            ] = None,
+            out: OutOpt = None, workers: WorkersOpt = None, quiet: QuietOpt = False,
+            as_json: JsonOpt = False, fail_on_missed_targets: FailOpt = False) -> None:
+    """Run scenarios (and their variants) with common random numbers; paired differences."""
+    from sim.scenario import load_scenario
+    from sim.study import Study, run_study
+
+    try:
+        loaded = [load_scenario(p) for p in scenarios]
+    except InputError as err:
+        _fail_input(err)
+    first = loaded[0].scenario
+    update = {"replications": reps or first.replications,
+              "seed": first.seed if seed is None else seed}
+    names: dict[str, int] = {}
+    options = []
+    for ld in loaded:
+        name = ld.scenario.name
+        if name in names:  # two files with the same name: tell them apart by file name
+            name = f"{name}@{ld.path.stem}"
+        names[name] = 1
+        options += [(name, v, _with(sc, update)) for v, sc in ld.options()]
+    title = "compare: " + " vs ".join(ld.scenario.name for ld in loaded)
+    result = run_study(Study(
+        "compare", first.name, options, out or _default_out(f"compare-{first.name}"), workers,
+        False, quiet, as_json, title,
+        {"scenario_files": [str(p) for p in scenarios],
+         "scenario_sha256": [ld.file_hash for ld in loaded]}, None))
     _exit_for(result, fail_on_missed_targets)
 
 

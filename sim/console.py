@@ -41,7 +41,10 @@ _COST_ROWS = [("labor", "labour", "{:,.0f}"), ("bot", "bot", "{:,.0f}"),
 
 
 def make_console(quiet: bool = False, stderr: bool = False) -> Console:
-    return Console(stderr=stderr, quiet=quiet, highlight=False)
+    console = Console(stderr=stderr, quiet=quiet, highlight=False)
+    if not console.is_terminal:  # a file or a pipe: no 80-column squeeze
+        console = Console(stderr=stderr, quiet=quiet, highlight=False, width=160)
+    return console
 
 
 def progress(console: Console, total: int, label: str) -> Progress:
@@ -122,4 +125,41 @@ def targets_table(targets: pd.DataFrame) -> Table | None:
         style = STATUS_STYLE.get(r["status"], "")
         table.add_row(option, r["metric"], f"{op} {r['limit']:g}", mean, ci,
                       f"[{style}]{r['status']}[/{style}]")
+    return table
+
+
+_DIFF_ROWS = [("asa_s", "ASA (s)", "{:+,.1f}"), ("service_level", "service level", "{:+.1%}"),
+              ("abandon_rate", "abandon rate", "{:+.1%}"),
+              ("automation_rate", "automation rate", "{:+.1%}")]
+
+
+def differences_table(diffs: pd.DataFrame, summary: pd.DataFrame,
+                      channels: Sequence[str]) -> Table:
+    """Paired differences against the first option, with their 95% CIs."""
+    keys = list(dict.fromkeys(zip(diffs["scenario"], diffs["variant"], strict=True)))
+    first = summary.iloc[0]
+    table = Table(title=f"Paired differences vs {first['scenario']}/{first['variant']} "
+                  "(same customers; mean [95% CI])", title_justify="left")
+    table.add_column("scope")
+    table.add_column("metric")
+    for sc, var in keys:
+        table.add_column(f"{sc}/{var}", justify="right")
+    idx = diffs.set_index(["scenario", "variant", "scope", "metric"])
+    scopes = ["all", *channels] if len(channels) > 1 else list(channels)
+    rows = [(s, m, lab, f) for s in scopes for m, lab, f in _DIFF_ROWS] + [
+        ("cost", "total", "total cost", "{:+,.0f}"), ("cost", "labor_share", "labour share",
+                                                      "{:+.1%}")]
+    for scope, metric, label, fmt in rows:
+        cells = []
+        for sc, var in keys:
+            key = (sc, var, scope, metric)
+            if key not in idx.index or math.isnan(idx.loc[key]["diff_mean"]):
+                cells.append("–")
+                continue
+            r = idx.loc[key]
+            ci = ("" if math.isnan(r["ci_low"]) else
+                  f" [{fmt.format(r['ci_low'])}, {fmt.format(r['ci_high'])}]")
+            cells.append(fmt.format(r["diff_mean"]) + ci)
+        if any(c != "–" for c in cells):
+            table.add_row(scope, label, *cells)
     return table

@@ -1,0 +1,106 @@
+"""A study: several options (scenarios / variants) simulated with common random numbers,
+written to one results folder and shown on the terminal. Used by `run` and `compare`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from sim import __version__
+from sim import console as con
+from sim.compare import best_option, differences_table
+from sim.config import Scenario
+from sim.report import write_report
+from sim.results import group_options, write_atomic, write_csv, write_results
+from sim.runner import Job, default_workers, run_jobs
+
+
+@dataclass
+class Study:
+    command: str
+    name: str                                   # used for titles and the default folder
+    options: list[tuple[str, str, Scenario]]    # (scenario name, variant, scenario)
+    out: Path
+    workers: int | None = None
+    trace: bool = False
+    quiet: bool = False
+    as_json: bool = False
+    title: str | None = None
+    meta: dict = field(default_factory=dict)    # extra provenance (files, hashes)
+    resolved: dict | None = None                # written as scenario.yaml
+
+
+def run_study(st: Study) -> dict:
+    """Simulate every option, write the folder, print; returns out/complete/tables."""
+    jobs = [Job(s, v, sc, r, st.trace) for s, v, sc in st.options
+            for r in range(sc.replications)]
+    term = con.make_console(quiet=st.quiet or st.as_json)
+    started = dt.datetime.now(dt.UTC)
+    t0 = time.perf_counter()
+    with con.progress(term, len(jobs), f"simulating {st.name}") as bar:
+        task = bar.add_task(f"simulating {st.name}", total=len(jobs))
+        outcome = run_jobs(jobs, st.workers, on_done=lambda _r: bar.advance(task))
+    wall = time.perf_counter() - t0
+    first = st.options[0][2]
+    options = group_options(outcome.results, {(s, v): sc for s, v, sc in st.options})
+    meta = {"ccsim_version": __version__, "command": st.command, "scenario": st.name,
+            **st.meta, "seed": first.seed, "replications": first.replications,
+            "workers": st.workers or default_workers(),
+            "start": started.isoformat(timespec="seconds"),
+            "end": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "wall_s": round(wall, 3), "complete": outcome.complete,
+            "replications_done": len(outcome.results), "replications_planned": len(jobs)}
+    if outcome.error:
+        meta["error"] = outcome.error
+    tables = write_results(st.out, options, meta, st.resolved, trace=st.trace)
+    diffs = None
+    if st.command == "compare":
+        diffs = differences_table(options)
+        write_csv(st.out / "differences.csv", diffs)
+        tables["differences"] = diffs
+    write_report(st.out, tables, meta, first, title=st.title)
+    best = best_option(tables["targets"], tables["summary"])
+    if st.as_json:
+        doc = {"meta": meta, "out": str(st.out),
+               "rows": json.loads(tables["summary"].to_json(orient="records")),
+               "targets": json.loads(tables["targets"].to_json(orient="records"))}
+        if diffs is not None:
+            doc["differences"] = json.loads(diffs.to_json(orient="records"))
+            doc["best"] = list(best) if best else None
+        typer.echo(json.dumps(doc))
+    else:
+        _print(term, st, tables, diffs, best, outcome, len(jobs))
+    return {"out": st.out, "complete": outcome.complete, "targets": tables["targets"],
+            "tables": tables}
+
+
+def _print(term, st: Study, tables: dict[str, pd.DataFrame],  # noqa: ANN001
+           diffs: pd.DataFrame | None, best: tuple[str, str] | None, outcome, n_jobs: int
+           ) -> None:
+    first = st.options[0][2]
+    n_reps = first.replications
+    if not tables["summary"].empty:
+        term.print(con.kpi_table(tables["summary"], list(first.channels), list(first.tiers),
+                                 first.currency, title=st.title or f"{st.name}: KPIs "
+                                 f"({n_reps} replications, mean ± 95% CI half-width)"))
+    if diffs is not None and not diffs.empty:
+        term.print(con.differences_table(diffs, tables["summary"], list(first.channels)))
+    tt = con.targets_table(tables["targets"])
+    if tt is not None:
+        term.print(tt)
+    if st.command == "compare" and not tables["targets"].empty:
+        term.print("best option (meets all its targets at the lowest total cost): "
+                   + (f"[bold green]{best[0]}/{best[1]}[/]" if best else "none meets all targets"))
+    term.print(f"results: {st.out}/  (report: {st.out / 'report.html'})")
+    if not outcome.complete:
+        term.print(f"[bold red]incomplete[/]: {outcome.error}; kept "
+                   f"{len(outcome.results)} of {n_jobs} replications")
+
+
+__all__ = ["Study", "run_study", "write_atomic"]
