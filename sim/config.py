@@ -34,7 +34,7 @@ _HOURS = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-(([01][0-9]|2[0-3]):[0-5]
 
 def _check_hours(v: str | None) -> str | None:
     if v is not None and not _HOURS.match(v):
-        raise ValueError(f'expected opening hours "HH:MM-HH:MM", e.g. "08:00-22:00" (got {v!r})')
+        raise ValueError('expected opening hours "HH:MM-HH:MM", e.g. "08:00-22:00"')
     return v
 
 
@@ -186,7 +186,7 @@ class RouteStep(_Strict):
 
 
 class Resolution(_Strict):
-    """What happens to a contact its agent did not resolve (tiers.*.resolution)."""
+    """What happens to a contact its agent did not resolve (FCR: tiers.*.resolution)."""
 
     transfer_share: Share = 0.0          # transferred to the next tier of its routing
     transfer_overhead_s: NonNegative = 0.0   # added to the transferring agent's handle time
@@ -411,14 +411,16 @@ def semantic_issues(sc: Scenario) -> list[Issue]:
 
 
 def peak_agents(sc: Scenario, tier: str) -> int:
-    """Most agents the tier ever has on duty."""
+    """Most agents the tier ever has on queue (after shrinkage and coaching)."""
     t = sc.tiers[tier]
     if t.schedule is None:
-        return int(t.agents or 0)
-    try:
-        return max(weekly_agents(t.schedule, sc.interval_minutes))
-    except ValueError:
-        return 0
+        peak = int(t.agents or 0)
+    else:
+        try:
+            peak = max(weekly_agents(t.schedule, sc.interval_minutes))
+        except ValueError:
+            return 0
+    return int(math.floor(peak * t.on_queue_factor + 0.5))  # as sim.staffing rounds
 
 
 def kind_section(kind: str) -> str:

@@ -24,14 +24,15 @@ _CONTACT_ROWS = [
     ("wait_p90_s", "wait p90 (s)", "{:,.1f}"),
     ("abandon_rate", "abandon rate", "{:.1%}"),
     ("block_rate", "block rate", "{:.1%}"),
+    ("closed", "refused (closed)", "{:,.0f}"),
     ("aht_s", "AHT (s)", "{:,.0f}"),
     ("fcr", "FCR", "{:.1%}"),
     ("repeat_rate", "repeat rate", "{:.1%}"),
     ("transfers_per_contact", "transfers/contact", "{:.2f}"),
 ]
 # Rows left out when every option shows this trivial value (the feature is not in use).
-_TRIVIAL = {"block_rate": 0.0, "fcr": 1.0, "repeat_rate": 0.0, "transfers_per_contact": 0.0,
-            "automation_rate": 0.0}
+_TRIVIAL = {"block_rate": 0.0, "closed": 0.0, "fcr": 1.0, "repeat_rate": 0.0,
+            "transfers_per_contact": 0.0, "automation_rate": 0.0}
 _TIER_ROWS = [("paid_agents", "paid agents", "{:,.1f}"), ("agents", "agents on queue",
               "{:,.1f}"), ("occupancy", "occupancy", "{:.1%}")]
 _COST_ROWS = [("labor", "labour", "{:,.0f}"), ("bot", "bot", "{:,.0f}"),

@@ -46,6 +46,7 @@ from sim.staffing import tier_staffing
 WAITING, SERVING, DONE = 1, 2, 3
 RESOLVED, TRANSFER, REPEAT, LOST = 0, 1, 2, 3
 DRAIN_LIMIT_S = DAY_S  # after the horizon, arrivals go on at most this long while we drain
+WEEK_S = 7 * DAY_S
 
 
 class SimulationError(RuntimeError):
@@ -440,7 +441,7 @@ class Engine:
         """An async channel opens: idle agents take its backlog, oldest first."""
         ci, when = ev.arg
         nxt = when + DAY_S
-        if nxt < self.arrivals_end:
+        if nxt < self.arrivals_end + WEEK_S:
             Timer(self.env, nxt - self.env._now, self._open_async, (ci, nxt))
         now = self.env._now
         n_ty, n_st = self.n_types, self.n_stages
@@ -511,7 +512,7 @@ class Engine:
         for k, st in enumerate(self.staffing):
             self._set_staff(k, st.on_queue_at(now), now)
         nxt = now + self.slot_s
-        if nxt < self.arrivals_end:
+        if nxt < self.arrivals_end + WEEK_S:  # staffing goes on while measured contacts wait
             Timer(self.env, nxt - self.env.now, self._tick, nxt)
 
     # --- bookkeeping -------------------------------------------------------------------

@@ -119,7 +119,7 @@ def _load_history(data: dict, linemap: LineMap) -> None:
             raise InputError(f"history file not found: {csv}",
                              file=where[0] if where else None,
                              line=where[1] if where else None, path=".".join(key))
-        others = [k for k in ("rate_per_hour", "profile_per_hour") if k in arr]
+        others = [k for k in ("rate_per_hour", "profile_per_hour") if arr.get(k) is not None]
         if others:
             raise _at(linemap, str(csv), key[:-1], "give exactly one of rate_per_hour, "
                       f"profile_per_hour or profile_file (got profile_file, {others[0]})")

@@ -46,7 +46,7 @@ def _time_field(value: object, allow_24: bool) -> object:
     if isinstance(value, str) and (_TIME.match(value) or (allow_24 and value == "24:00")):
         return value
     bounds = "00:00..24:00" if allow_24 else "00:00..23:59"
-    raise ValueError(f"expected a time \"HH:MM\" in {bounds} (got {value!r})")
+    raise ValueError(f"expected a time \"HH:MM\" in {bounds}")
 
 
 class Shift(BaseModel):
