@@ -242,6 +242,7 @@ class Scenario(_Strict):
     currency: str = "CNY"
     targets: list[Target] = Field(default_factory=list)
     variants: dict[str, dict[str, object]] = Field(default_factory=dict)
+    sweep: dict[str, list[object] | str] = Field(default_factory=dict)  # grid for `sweep`
 
     @property
     def contact_types(self) -> list[str]:

@@ -405,20 +405,22 @@ class Engine:
             best_prio = best_join = 0.0
             restrict = a.ch if a.held > 0 else -1
             for qi, ch, after_s, prio in self.t.tier_queues[a.tier]:
-                if restrict >= 0 and ch != restrict:
-                    continue
-                hours = self.async_hours[ch]
-                if hours is not None and not is_open(hours, now):
-                    continue
                 q = queues[qi]
-                while q and q[0].state != WAITING:
+                if not q or (restrict >= 0 and ch != restrict):
+                    continue
+                head = q[0]
+                while head.state != WAITING:
                     q.popleft()
-                if q:
+                    if not q:
+                        break
                     head = q[0]
+                else:
                     if head.join_t + after_s <= now and (
                             best_q is None or prio < best_prio
                             or (prio == best_prio and head.join_t < best_join)):
-                        best_q, best_prio, best_join = q, prio, head.join_t
+                        hours = self.async_hours[ch]
+                        if hours is None or is_open(hours, now):
+                            best_q, best_prio, best_join = q, prio, head.join_t
             if best_q is None:
                 break
             c = best_q.popleft()

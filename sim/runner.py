@@ -1,21 +1,27 @@
-"""Replications and workers: run (variant, replication) jobs in-process or in a process pool.
+"""Replications and workers: run (variant, replication) jobs in-process, in a process pool
+or on a Dask cluster.
 
 A job's result depends only on its scenario and replication number (its random streams are
-derived from (seed, replication)), so any number of workers gives identical results. An
-interrupted run returns what finished and says it is incomplete.
+derived from (seed, replication)), so any number of workers and either backend give
+identical results. An interrupted or failed run returns what finished and says it is
+incomplete.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from typing import Any
 
 from sim.config import Scenario
 from sim.engine import Engine
+from sim.errors import InputError
 from sim.metrics import Metrics, interval_rows, replication_metrics
 from sim.routing import compile_routes
 
@@ -83,37 +89,117 @@ class Outcome:
     error: str | None = None
 
 
+BACKENDS = ("local", "dask")
+CONNECT_TIMEOUT_S = 10.0   # for --scheduler ADDRESS
+
+
 def run_jobs(jobs: Sequence[Job], workers: int | None = None,
-             on_done: Callable[[RepResult], None] | None = None) -> Outcome:
-    """Run every job; results come back in job order whatever finished first."""
-    workers = workers or default_workers()
+             on_done: Callable[[RepResult], None] | None = None,
+             backend: str = "local", scheduler: str | None = None) -> Outcome:
+    """Run every job; results come back in job order whatever finished first.
+
+    ``backend="local"``: in-process (``workers == 1``) or a process pool. ``backend="dask"``:
+    on the Dask scheduler at ``scheduler`` (workers there must be able to import ``sim``),
+    or on a loopback ``LocalCluster`` of ``workers`` processes started for this call.
+    Raises :class:`InputError` for an unknown backend, a missing dask or an unreachable
+    scheduler; a failure or Ctrl-C during the run gives ``complete=False`` and what finished.
+    """
+    if backend not in BACKENDS:
+        raise InputError(f"unknown backend {backend!r}: expected one of {', '.join(BACKENDS)}")
     done: dict[int, RepResult] = {}
     complete, error = True, None
-    try:
-        if workers <= 1 or len(jobs) <= 1:
-            for i, job in enumerate(jobs):
-                done[i] = simulate(job)
-                if on_done:
-                    on_done(done[i])
-        else:
-            pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
-                                       initializer=_ignore_sigint)
-            try:
-                futures: dict[Future, int] = {pool.submit(simulate, j): i
-                                              for i, j in enumerate(jobs)}
-                pending = set(futures)
-                while pending:
-                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for f in sorted(finished, key=futures.__getitem__):
-                        done[futures[f]] = f.result()
-                        if on_done:
-                            on_done(done[futures[f]])
-                pool.shutdown()
-            except BaseException:
-                _abandon(pool)
-                raise
-    except KeyboardInterrupt:
-        complete, error = False, "interrupted"
-    except Exception as exc:  # noqa: BLE001 - reported to the user, partial results kept
-        complete, error = False, f"{type(exc).__name__}: {exc}"
+    with contextlib.ExitStack() as stack:
+        try:
+            client = (stack.enter_context(_dask_client(workers, scheduler, len(jobs)))
+                      if backend == "dask" else None)
+        except KeyboardInterrupt:
+            return Outcome([], False, "interrupted")
+        except InputError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - e.g. a local cluster that fails to start
+            return Outcome([], False, f"{type(exc).__name__}: {exc}")
+        try:
+            if client is not None:
+                _run_dask(client, jobs, on_done, done)
+            else:
+                _run_local(jobs, workers or default_workers(), on_done, done)
+        except KeyboardInterrupt:
+            complete, error = False, "interrupted"
+        except Exception as exc:  # noqa: BLE001 - reported to the user, partial results kept
+            complete, error = False, f"{type(exc).__name__}: {exc}"
     return Outcome([done[i] for i in sorted(done)], complete, error)
+
+
+def _run_local(jobs: Sequence[Job], workers: int,
+               on_done: Callable[[RepResult], None] | None, done: dict[int, RepResult]) -> None:
+    if workers <= 1 or len(jobs) <= 1:
+        for i, job in enumerate(jobs):
+            done[i] = simulate(job)
+            if on_done:
+                on_done(done[i])
+        return
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=_ignore_sigint)
+    try:
+        futures: dict[Future, int] = {pool.submit(simulate, j): i for i, j in enumerate(jobs)}
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for f in sorted(finished, key=futures.__getitem__):
+                done[futures[f]] = f.result()
+                if on_done:
+                    on_done(done[futures[f]])
+        pool.shutdown()
+    except BaseException:
+        _abandon(pool)
+        raise
+
+
+@contextlib.contextmanager
+def _dask_client(workers: int | None, scheduler: str | None, n_jobs: int) -> Iterator[Any]:
+    """A Dask client: connected to ``scheduler``, or to a loopback cluster closed on exit."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError("--backend dask needs dask[distributed]: "
+                         "pip install 'ccsim[dask]'") from None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+        except (OSError, ValueError, TypeError) as exc:  # refused, timed out, bad address
+            raise InputError(f"cannot connect to the Dask scheduler at {scheduler!r} "
+                             f"within {CONNECT_TIMEOUT_S:g} s ({exc})", path="--scheduler"
+                             ) from None
+        with client:
+            yield client
+        return
+    n = max(1, min(workers or default_workers(), n_jobs))
+    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None, silence_logs=logging.ERROR,
+                      scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as cluster, \
+            Client(cluster, set_as_default=False) as client:
+        yield client
+
+
+def _run_dask(client: Any, jobs: Sequence[Job], on_done: Callable[[RepResult], None] | None,
+              done: dict[int, RepResult], fn: Callable[[Job], RepResult] = simulate) -> None:
+    """Submit ``fn(job)`` for every job and collect results as they finish. On any error
+    or Ctrl-C, cancel what has not finished but keep every result that has."""
+    from dask.distributed import as_completed
+
+    futures = {client.submit(fn, job, pure=False): i for i, job in enumerate(jobs)}
+    try:
+        for f in as_completed(futures, loop=client.loop):
+            done[futures[f]] = f.result()
+            if on_done:
+                on_done(done[futures[f]])
+    except BaseException:
+        left = [f for f, i in futures.items() if i not in done]
+        with contextlib.suppress(Exception):  # results finished meanwhile are still kept
+            for f in sorted(left, key=futures.__getitem__):
+                if f.status == "finished":
+                    done[futures[f]] = f.result()
+                    if on_done:
+                        on_done(done[futures[f]])
+        with contextlib.suppress(Exception):
+            client.cancel([f for f in left if futures[f] not in done])
+        raise

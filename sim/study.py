@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from sim.compare import best_option, differences_table
 from sim.config import Scenario
 from sim.report import write_report
 from sim.results import group_options, write_atomic, write_csv, write_results
-from sim.runner import Job, default_workers, run_jobs
+from sim.runner import Job, Outcome, RepResult, default_workers, run_jobs
 
 
 @dataclass
@@ -34,28 +35,41 @@ class Study:
     title: str | None = None
     meta: dict = field(default_factory=dict)    # extra provenance (files, hashes)
     resolved: dict | None = None                # written as scenario.yaml
+    done_before: list[RepResult] = field(default_factory=list)  # e.g. a resumed sweep's
+    on_done: Callable[[RepResult], None] | None = None  # called as each replication ends
 
 
 def run_study(st: Study) -> dict:
     """Simulate every option, write the folder, print; returns out/complete/tables."""
+    have = {(r.scenario_name, r.variant, r.replication) for r in st.done_before}
     jobs = [Job(s, v, sc, r, st.trace) for s, v, sc in st.options
-            for r in range(sc.replications)]
+            for r in range(sc.replications) if (s, v, r) not in have]
     term = con.make_console(quiet=st.quiet or st.as_json)
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
     with con.progress(term, len(jobs), f"simulating {st.name}") as bar:
         task = bar.add_task(f"simulating {st.name}", total=len(jobs))
-        outcome = run_jobs(jobs, st.workers, on_done=lambda _r: bar.advance(task))
+        def done(r: RepResult) -> None:
+            bar.advance(task)
+            if st.on_done is not None:
+                st.on_done(r)
+
+        outcome = run_jobs(jobs, st.workers, on_done=done) if jobs else None
     wall = time.perf_counter() - t0
+    if outcome is None:
+        outcome = Outcome([], True)
+    results = [*st.done_before, *outcome.results]
     first = st.options[0][2]
-    options = group_options(outcome.results, {(s, v): sc for s, v, sc in st.options})
+    options = group_options(results, {(s, v): sc for s, v, sc in st.options})
     meta = {"ccsim_version": __version__, "command": st.command, "scenario": st.name,
             **st.meta, "seed": first.seed, "replications": first.replications,
             "workers": st.workers or default_workers(),
             "start": started.isoformat(timespec="seconds"),
             "end": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "wall_s": round(wall, 3), "complete": outcome.complete,
-            "replications_done": len(outcome.results), "replications_planned": len(jobs)}
+            "replications_done": len(results),
+            "replications_planned": len(jobs) + len(st.done_before),
+            "replications_resumed": len(st.done_before)}
     if outcome.error:
         meta["error"] = outcome.error
     tables = write_results(st.out, options, meta, st.resolved, trace=st.trace)
@@ -76,6 +90,9 @@ def run_study(st: Study) -> dict:
         typer.echo(json.dumps(doc))
     else:
         _print(term, st, tables, diffs, best, outcome, len(jobs))
+    if st.command == "sweep" and not st.as_json:
+        term.print(f"{len(st.done_before)} replications reused from finished points, "
+                   f"{len(outcome.results)} simulated")
     return {"out": st.out, "complete": outcome.complete, "targets": tables["targets"],
             "tables": tables}
 

@@ -1,0 +1,129 @@
+"""Sweeps: a grid of dotted-path overrides, one option per grid point, resumable.
+
+Each finished point is saved at once in the results folder (``points/<key>.json``) and
+appended to ``sweep.csv``; running the same sweep into the same folder again loads the
+finished points and simulates only the rest. A point's key hashes everything that
+determines its results (the resolved scenario, seed and replications), so a changed
+scenario invalidates old points instead of mixing them in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import yaml
+
+from sim.errors import InputError
+from sim.metrics import Metrics
+from sim.runner import RepResult
+
+Grid = list[tuple[str, list[object]]]
+
+
+def parse_values(text: str, path: str) -> list[object]:
+    """``v1,v2,...`` (each read as YAML) or ``start:stop:step`` (numbers, stop included)."""
+    parts = text.split(":")
+    if len(parts) == 3:
+        try:
+            start, stop, step = (float(p) for p in parts)
+        except ValueError:
+            start = None  # not a range: e.g. "08:00-22:00" is an ordinary value
+        if start is not None:
+            if step <= 0 or stop < start:
+                raise InputError(f"range {text!r} needs step > 0 and stop >= start",
+                                 path=path)
+            n = int(math.floor((stop - start) / step + 1e-9)) + 1
+            as_int = all(float(p).is_integer() for p in parts)
+            return [int(start + i * step) if as_int else round(start + i * step, 12)
+                    for i in range(n)]
+    return [yaml.safe_load(v) for v in text.split(",")]
+
+
+def parse_sets(sets: Iterable[str]) -> Grid:
+    grid: Grid = []
+    for s in sets:
+        if "=" not in s:
+            raise InputError(f"--set {s!r}: expected PATH=V1,V2,... or PATH=START:STOP:STEP")
+        path, values = s.split("=", 1)
+        grid.append((path.strip(), parse_values(values.strip(), path.strip())))
+    return grid
+
+
+def grid_from_yaml(block: dict[str, object]) -> Grid:
+    """A scenario's ``sweep:`` block: ``{path: [v1, v2]}`` or ``{path: "start:stop:step"}``."""
+    grid: Grid = []
+    for path, values in block.items():
+        if isinstance(values, list):
+            grid.append((path, values))
+        elif isinstance(values, str):
+            grid.append((path, parse_values(values, f"sweep.{path}")))
+        else:
+            raise InputError("expected a list of values or 'start:stop:step'",
+                             path=f"sweep.{path}")
+    return grid
+
+
+def _show(v: object) -> str:
+    return v if isinstance(v, str) else json.dumps(v)
+
+
+def points(grid: Grid) -> list[tuple[str, list[tuple[str, object]]]]:
+    """Grid points as (name ``path=value;path=value``, overrides), paths in given order."""
+    paths = [p for p, _ in grid]
+    out = []
+    for combo in itertools.product(*(vals for _, vals in grid)):
+        pairs = list(zip(paths, combo, strict=True))
+        out.append((";".join(f"{p}={_show(v)}" for p, v in pairs), pairs))
+    return out
+
+
+def point_key(resolved: dict, seed: int, replications: int) -> str:
+    doc = json.dumps({"scenario": resolved, "seed": seed, "replications": replications},
+                     sort_keys=True, default=str)
+    return hashlib.sha256(doc.encode()).hexdigest()[:16]
+
+
+# --- saving and loading finished points ------------------------------------------------
+
+def save_point(folder: Path, key: str, reps: Sequence[RepResult]) -> None:
+    from sim.results import write_atomic
+
+    doc = {"key": key, "variant": reps[0].variant, "scenario": reps[0].scenario_name,
+           "reps": [{"replication": r.replication, "wall_s": r.wall_s,
+                     "metrics": [[s, m, v] for (s, m), v in r.metrics.items()],
+                     "intervals": r.intervals} for r in reps]}
+    write_atomic(folder / "points" / f"{key}.json", json.dumps(doc))
+
+
+def load_point(folder: Path, key: str) -> list[RepResult] | None:
+    path = folder / "points" / f"{key}.json"
+    if not path.exists():
+        return None
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None  # a damaged file: simulate the point again
+    out = []
+    for r in doc["reps"]:
+        metrics: Metrics = {(s, m): float(v) for s, m, v in r["metrics"]}
+        out.append(RepResult(doc["scenario"], doc["variant"], r["replication"], metrics,
+                             r["intervals"], None, r["wall_s"]))
+    return out
+
+
+def wide_row(name: str, pairs: list[tuple[str, object]], reps: Sequence[RepResult],
+             columns: Sequence[tuple[str, str]], met: bool | None) -> dict[str, object]:
+    """One sweep.csv row: the point, its values, and the mean of each key metric."""
+    row: dict[str, object] = {"variant": name}
+    row.update({p: _show(v) for p, v in pairs})
+    for scope, metric in columns:
+        vals = [r.metrics.get((scope, metric), math.nan) for r in reps]
+        finite = [v for v in vals if math.isfinite(v)]
+        row[f"{scope}.{metric}"] = sum(finite) / len(finite) if finite else math.nan
+    row["meets_all_targets"] = "" if met is None else met
+    return row
