@@ -149,6 +149,103 @@ def compare(scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML 
 
 
 @app.command()
+def sweep(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+          sets: Annotated[list[str] | None, typer.Option("--set", help="A grid axis: "
+                          "PATH=V1,V2,... or PATH=START:STOP:STEP; repeatable (default: the "
+                          "file's sweep: block).")] = None,
+          reps: Annotated[int | None, typer.Option("--reps", min=1)] = None,
+          seed: Annotated[int | None, typer.Option("--seed", min=0)] = None,
+          out: OutOpt = None, workers: WorkersOpt = None, quiet: QuietOpt = False,
+          as_json: JsonOpt = False, fail_on_missed_targets: FailOpt = False) -> None:
+    """Run a grid of overrides (one option per point); rerun to resume an interrupted sweep."""
+    try:
+        result = _sweep(scenario, sets, reps, seed, out, workers, quiet, as_json)
+    except InputError as err:
+        _fail_input(err)
+    _exit_for(result, fail_on_missed_targets)
+
+
+def _sweep(path: Path, sets: list[str] | None, reps: int | None, seed: int | None,
+           out: Path | None, workers: int | None, quiet: bool, as_json: bool) -> dict:
+    import hashlib
+
+    from sim import sweep as sw
+    from sim.results import write_csv
+    from sim.runner import RepResult
+    from sim.scenario import load_scenario, validate_mapping
+    from sim.stats import estimate, target_status
+    from sim.study import Study, run_study
+    from sim.yamlio import apply_overrides
+
+    loaded = load_scenario(path)
+    base = loaded.scenario
+    grid = sw.parse_sets(sets) if sets else sw.grid_from_yaml(dict(base.sweep))
+    if not grid:
+        raise InputError("nothing to sweep: give --set PATH=V1,V2 or a sweep: block",
+                         file=str(path))
+    update = {"replications": reps or base.replications,
+              "seed": base.seed if seed is None else seed}
+    plain = {k: v for k, v in loaded.raw.items() if k not in ("variants", "sweep")}
+    plain.update(update)
+    grid_id = hashlib.sha256(repr((loaded.file_hash, grid, update)).encode()).hexdigest()[:10]
+    folder = out or Path("results") / base.name / f"sweep-{grid_id}"
+    options, keys, pairs_of = [], {}, {}
+    for name, pairs in sw.points(grid):
+        data = apply_overrides(plain, pairs)
+        try:
+            sc = validate_mapping(data, file=str(path), linemap={})
+        except InputError as err:
+            raise InputError(f"sweep point '{name}': {err.message}", file=str(path),
+                             path=err.path) from None
+        options.append((base.name, name, sc))
+        keys[name] = sw.point_key(data, sc.seed, sc.replications)
+        pairs_of[name] = pairs
+    done_before: list[RepResult] = []
+    for _, name, _sc in options:
+        done_before += sw.load_point(folder, keys[name]) or []
+    columns = list(dict.fromkeys(
+        [tuple(t.metric.split(".")) for t in base.targets]
+        + [("all", "asa_s"), ("all", "service_level"), ("all", "abandon_rate"),
+           ("all", "automation_rate"), ("cost", "total"), ("cost", "per_contact")]))
+    rows: dict[str, dict] = {}
+    finished: dict[str, list[RepResult]] = {}
+    n_reps = update["replications"]
+
+    def record(name: str, reps_done: list[RepResult]) -> None:
+        sc = next(o[2] for o in options if o[1] == name)
+        met = None
+        if sc.targets:
+            met = all(target_status(t, estimate([r.metrics.get(tuple(t.metric.split(".")),
+                                                                 math.nan) for r in reps_done]))
+                      == "met" for t in sc.targets)
+        rows[name] = sw.wide_row(name, pairs_of[name], reps_done, columns, met)
+        import pandas as pd
+
+        write_csv(folder / "sweep.csv", pd.DataFrame(list(rows.values())))
+
+    by_point: dict[str, list[RepResult]] = {}
+    for r in done_before:
+        by_point.setdefault(r.variant, []).append(r)
+    for name, reps_done in by_point.items():
+        record(name, reps_done)
+
+    def on_done(r: RepResult) -> None:
+        finished.setdefault(r.variant, []).append(r)
+        if len(finished[r.variant]) == n_reps:
+            sw.save_point(folder, keys[r.variant], sorted(finished[r.variant],
+                                                          key=lambda x: x.replication))
+            record(r.variant, finished[r.variant])
+
+    resolved = dict(plain)
+    resolved["sweep"] = {p: list(v) for p, v in grid}
+    return run_study(Study(
+        "sweep", base.name, options, folder, workers, False, quiet, as_json,
+        f"sweep of {base.name}: " + " × ".join(p for p, _ in grid),
+        {"scenario_file": str(path), "scenario_sha256": loaded.file_hash,
+         "grid": {p: list(v) for p, v in grid}}, resolved, done_before, on_done))
+
+
+@app.command()
 def validate(file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
              quiet: QuietOpt = False) -> None:
     """Check a scenario file and exit (no simulation)."""
