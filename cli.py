@@ -34,6 +34,27 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a fiel
                    "PATH=VALUE (dotted path, YAML value); repeatable.")]
 FailOpt = Annotated[bool, typer.Option("--fail-on-missed-targets",
                     help="Exit 1 when a target is missed.")]
+TargetCiOpt = Annotated[list[str] | None, typer.Option("--target-ci", help="Add replications "
+                        "until a metric's 95% CI half-width is at most a value: "
+                        "SCOPE.METRIC=HALF_WIDTH (repeatable; cap --max-reps).")]
+MaxRepsOpt = Annotated[int, typer.Option("--max-reps", min=2,
+                       help="Cap on replications per option for --target-ci.")]
+
+
+def _parse_target_ci(items: list[str] | None) -> dict[tuple[str, str], float]:
+    out: dict[tuple[str, str], float] = {}
+    for item in items or []:
+        metric, _, value = item.partition("=")
+        try:
+            half = float(value)
+            scope, name = metric.split(".")
+        except ValueError:
+            raise InputError(f"--target-ci {item!r}: expected SCOPE.METRIC=HALF_WIDTH, "
+                             "e.g. phone.asa_s=2") from None
+        if half <= 0:
+            raise InputError(f"--target-ci {item!r}: the half-width must be > 0")
+        out[(scope, name)] = half
+    return out
 
 
 def _fail_input(err: InputError) -> None:
@@ -58,7 +79,9 @@ def _with(sc: Any, update: dict[str, Any]) -> Any:
 
 def simulate_file(path: Path, *, reps: int | None, seed: int | None, out: Path | None,
                   workers: int | None, trace: bool, quiet: bool, as_json: bool,
-                  overrides: list[tuple[str, object]], title: str | None = None) -> dict:
+                  overrides: list[tuple[str, object]], title: str | None = None,
+                  target_ci: dict[tuple[str, str], float] | None = None,
+                  max_reps: int = 200) -> dict:
     """Run a scenario file and its variants, write the results folder, print the tables.
 
     Returns {"out", "complete", "targets"}; raises InputError on bad input.
@@ -78,7 +101,8 @@ def simulate_file(path: Path, *, reps: int | None, seed: int | None, out: Path |
     return run_study(Study(
         "run", name, [(name, v, _with(sc, update)) for v, sc in loaded.options()],
         out or _default_out(name), workers, trace, quiet, as_json, title,
-        {"scenario_file": str(path), "scenario_sha256": loaded.file_hash}, resolved))
+        {"scenario_file": str(path), "scenario_sha256": loaded.file_hash}, resolved,
+        target_ci=target_ci or {}, max_replications=max_reps))
 
 
 def _exit_for(result: dict, fail_on_missed: bool) -> None:
@@ -99,12 +123,14 @@ def run(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
                          help="Also write contacts.parquet (one row per contact event).")
                          ] = False,
         quiet: QuietOpt = False, as_json: JsonOpt = False, sets: SetOpt = None,
-        fail_on_missed_targets: FailOpt = False) -> None:
+        fail_on_missed_targets: FailOpt = False, target_ci: TargetCiOpt = None,
+        max_reps: MaxRepsOpt = 200) -> None:
     """Simulate a scenario and each of its variants; write the results folder."""
     try:
         result = simulate_file(scenario, reps=reps, seed=seed, out=out, workers=workers,
                                trace=trace, quiet=quiet, as_json=as_json,
-                               overrides=_parse_sets(sets))
+                               overrides=_parse_sets(sets),
+                               target_ci=_parse_target_ci(target_ci), max_reps=max_reps)
     except InputError as err:
         _fail_input(err)
     _exit_for(result, fail_on_missed_targets)

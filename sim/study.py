@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ class Study:
     resolved: dict | None = None                # written as scenario.yaml
     done_before: list[RepResult] = field(default_factory=list)  # e.g. a resumed sweep's
     on_done: Callable[[RepResult], None] | None = None  # called as each replication ends
+    target_ci: dict[tuple[str, str], float] = field(default_factory=dict)  # metric -> half-w
+    max_replications: int = 200
 
 
 def run_study(st: Study) -> dict:
@@ -44,17 +47,27 @@ def run_study(st: Study) -> dict:
     have = {(r.scenario_name, r.variant, r.replication) for r in st.done_before}
     jobs = [Job(s, v, sc, r, st.trace) for s, v, sc in st.options
             for r in range(sc.replications) if (s, v, r) not in have]
+    planned = len(jobs)
     term = con.make_console(quiet=st.quiet or st.as_json)
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
     with con.progress(term, len(jobs), f"simulating {st.name}") as bar:
         task = bar.add_task(f"simulating {st.name}", total=len(jobs))
+
         def done(r: RepResult) -> None:
             bar.advance(task)
             if st.on_done is not None:
                 st.on_done(r)
 
         outcome = run_jobs(jobs, st.workers, on_done=done) if jobs else None
+        if st.target_ci and outcome is not None and outcome.complete:
+            outcome = _until_precise(st, [*st.done_before, *outcome.results], outcome, bar,
+                                     task, done)
+            planned = len(outcome.results)
+            st.options = [(s, v, sc.model_copy(update={"replications": len(
+                [r for r in outcome.results if (r.scenario_name, r.variant) == (s, v)]) + len(
+                [r for r in st.done_before if (r.scenario_name, r.variant) == (s, v)])}))
+                for s, v, sc in st.options]
     wall = time.perf_counter() - t0
     if outcome is None:
         outcome = Outcome([], True)
@@ -68,7 +81,7 @@ def run_study(st: Study) -> dict:
             "end": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "wall_s": round(wall, 3), "complete": outcome.complete,
             "replications_done": len(results),
-            "replications_planned": len(jobs) + len(st.done_before),
+            "replications_planned": planned + len(st.done_before),
             "replications_resumed": len(st.done_before)}
     if outcome.error:
         meta["error"] = outcome.error
@@ -89,12 +102,43 @@ def run_study(st: Study) -> dict:
             doc["best"] = list(best) if best else None
         typer.echo(json.dumps(doc))
     else:
-        _print(term, st, tables, diffs, best, outcome, len(jobs))
+        _print(term, st, tables, diffs, best, outcome, planned)
     if st.command == "sweep" and not st.as_json:
         term.print(f"{len(st.done_before)} replications reused from finished points, "
                    f"{len(outcome.results)} simulated")
     return {"out": st.out, "complete": outcome.complete, "targets": tables["targets"],
             "tables": tables}
+
+
+def _until_precise(st: Study, results: list[RepResult], outcome: Outcome, bar, task,  # noqa: ANN001
+                   done: Callable[[RepResult], None]) -> Outcome:
+    """Sequential sampling: add replications (doubling, up to ``max_replications``) until
+    every named metric's 95% CI half-width is within its target for every option."""
+    from sim.stats import estimate
+
+    while True:
+        counts: dict[tuple[str, str], int] = {}
+        loose = set()
+        for s, v, _sc in st.options:
+            mine = [r for r in results if (r.scenario_name, r.variant) == (s, v)]
+            counts[(s, v)] = len(mine)
+            for key, half in st.target_ci.items():
+                est = estimate([r.metrics.get(key, math.nan) for r in mine])
+                if not (est.n >= 2 and est.half_width <= half):
+                    loose.add((s, v))
+        todo = [(s, v, sc) for s, v, sc in st.options
+                if (s, v) in loose and counts[(s, v)] < st.max_replications]
+        if not todo:
+            break
+        jobs = [Job(s, v, sc, r) for s, v, sc in todo
+                for r in range(counts[(s, v)], min(2 * counts[(s, v)], st.max_replications))]
+        bar.update(task, total=(bar.tasks[0].total or 0) + len(jobs))
+        more = run_jobs(jobs, st.workers, on_done=done)
+        results += more.results
+        outcome = Outcome([*outcome.results, *more.results], more.complete, more.error)
+        if not more.complete:
+            break
+    return outcome
 
 
 def _print(term, st: Study, tables: dict[str, pd.DataFrame],  # noqa: ANN001

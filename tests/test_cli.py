@@ -277,3 +277,18 @@ def test_scheduled_tier_runs_and_reports_paid_agents(tmp_path: Path) -> None:
     intervals = pd.read_csv(out / "intervals.csv").query("variant == 'base'")
     at = intervals.set_index("start_h")["agents_base"]
     assert at[15.0] == 11 and at[3.0] == 0 and at[21.5] == 5
+
+
+def test_target_ci_adds_replications_until_precise(tmp_path: Path) -> None:
+    path = broken(tmp_path, SMALL.replace("replications: 3", "replications: 2"), "ok.yaml")
+    out = tmp_path / "o"
+    res = ccsim("run", str(path), "--out", str(out), "--workers", "2", "--quiet",
+                "--target-ci", "phone.offered=8", "--max-reps", "64")
+    assert res.returncode == 0, res.stderr
+    s = pd.read_csv(out / "summary.csv").query("scope == 'phone' and metric == 'offered'")
+    for _, row in s.iterrows():
+        n = int(row["replications"])
+        assert (row["ci_high"] - row["ci_low"]) / 2 <= 8 or n == 64
+        assert n > 2  # 480 expected arrivals: sd ~22, so 2 replications are never enough
+        assert n & (n - 1) == 0  # doubling from 2
+    assert ccsim("run", str(path), "--target-ci", "phone.offered").returncode == 2
