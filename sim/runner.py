@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -173,11 +174,25 @@ def _dask_client(workers: int | None, scheduler: str | None, n_jobs: int) -> Ite
             yield client
         return
     n = max(1, min(workers or default_workers(), n_jobs))
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, silence_logs=logging.ERROR,
-                      scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as cluster, \
-            Client(cluster, set_as_default=False) as client:
+    with _sigint_ignored():  # inherited by the worker processes: Ctrl-C is the parent's
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None,
+                               silence_logs=logging.ERROR,
+                               scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
+    with cluster, Client(cluster, set_as_default=False) as client:
         yield client
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def _run_dask(client: Any, jobs: Sequence[Job], on_done: Callable[[RepResult], None] | None,
@@ -193,11 +208,12 @@ def _run_dask(client: Any, jobs: Sequence[Job], on_done: Callable[[RepResult], N
             if on_done:
                 on_done(done[futures[f]])
     except BaseException:
-        left = [f for f, i in futures.items() if i not in done]
+        left = sorted((f for f, i in futures.items() if i not in done), key=futures.__getitem__)
+        deadline = time.monotonic() + 10.0
         with contextlib.suppress(Exception):  # results finished meanwhile are still kept
-            for f in sorted(left, key=futures.__getitem__):
+            for f in left:
                 if f.status == "finished":
-                    done[futures[f]] = f.result()
+                    done[futures[f]] = f.result(timeout=max(0.1, deadline - time.monotonic()))
                     if on_done:
                         on_done(done[futures[f]])
         with contextlib.suppress(Exception):

@@ -39,7 +39,7 @@ def estimate(values: Sequence[float]) -> Estimate:
     if n < 2:
         return Estimate(mean, math.nan, math.nan, 1)
     sd = float(x.std(ddof=1))
-    if sd == 0.0:  # all replications agree (e.g. a deterministic cost)
+    if sd <= 1e-12 * abs(mean):  # all replications agree (a deterministic cost), up to rounding
         return Estimate(mean, mean, mean, n)
     h = float(sps.t.ppf(0.5 + CONFIDENCE / 2.0, n - 1)) * sd / math.sqrt(n)
     return Estimate(mean, mean - h, mean + h, n)
