@@ -272,6 +272,71 @@ def _sweep(path: Path, sets: list[str] | None, reps: int | None, seed: int | Non
 
 
 @app.command()
+def optimize(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+             reps: Annotated[int | None, typer.Option("--reps", min=2)] = None,
+             seed: Annotated[int | None, typer.Option("--seed", min=0)] = None,
+             out: OutOpt = None, workers: WorkersOpt = None, quiet: QuietOpt = False,
+             as_json: JsonOpt = False) -> None:
+    """Lowest-cost agents per tier meeting every target (verified with fresh replications)."""
+    try:
+        result = _optimize(scenario, reps, seed, out, workers, quiet, as_json)
+    except InputError as err:
+        _fail_input(err)
+    _exit_for(result, False)
+
+
+def _optimize(path: Path, reps: int | None, seed: int | None, out: Path | None,
+              workers: int | None, quiet: bool, as_json: bool) -> dict:
+    import pandas as pd
+
+    from sim import optimize as op
+    from sim.results import write_csv
+    from sim.scenario import load_scenario
+    from sim.study import Study, run_study
+
+    loaded = load_scenario(path)
+    sc = loaded.scenario.model_copy(update={k: v for k, v in (
+        ("replications", reps), ("seed", seed)) if v is not None})
+    tiers = [k for k, t in sc.tiers.items() if t.schedule is None and t.serves]
+    if not tiers:
+        raise InputError("no tier with a flat 'agents:' to optimize", file=str(path))
+    if not any(op.steerable(t) for t in sc.targets):
+        raise InputError("no target that staffing can move (waits, service level, "
+                         "abandonment, occupancy, cost)", file=str(path), path="targets")
+    log = (lambda _m: None) if quiet or as_json else (lambda m: typer.echo(m))
+    search = op.Search(sc, tiers, workers, log=log)
+    start = op.square_root_start(sc, tiers)
+    log(f"start (square-root staffing): {start}")
+    try:
+        best = search.trim(search.climb(start))
+        for _ in range(5):  # verify with fresh numbers; add an agent if a target slipped
+            status = op.verify(sc, best, workers)
+            if all(st == "met" for t, st in status if op.steerable(t)):
+                break
+            log(f"verification: {[(t.metric, st) for t, st in status]} -> one more agent")
+            cands = [{**best, k: best[k] + 1} for k in tiers]
+            best = min(cands, key=lambda c: (search.gap(search.evaluate([c])[0]),
+                                             search.cost(c)))
+    except RuntimeError as exc:
+        raise InputError(f"optimize failed: {exc}", file=str(path)) from None
+    folder = out or _default_out(f"optimize-{sc.name}")
+    write_csv(folder / "staffing.csv", pd.DataFrame(
+        [{"tier": k, "interval": "all", "agents": best[k]} for k in tiers]))
+    verify_sc = op.with_agents(sc, best).model_copy(
+        update={"seed": sc.seed + op.VERIFY_SEED_OFFSET})
+    moved = {k: best[k] - start[k] for k in tiers}
+    log(f"optimized: {best}; {search.evaluations} staffings simulated x {sc.replications} "
+        f"replications; start was off by {moved}")
+    return run_study(Study(
+        "optimize", sc.name, [(sc.name, "optimized", verify_sc),
+                              (sc.name, "input", sc.model_copy(
+                                  update={"seed": sc.seed + op.VERIFY_SEED_OFFSET}))],
+        folder, workers, False, quiet, as_json, f"optimize {sc.name}: verified staffing",
+        {"scenario_file": str(path), "scenario_sha256": loaded.file_hash,
+         "start": start, "optimized": best, "evaluations": search.evaluations}, None))
+
+
+@app.command()
 def validate(file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
              quiet: QuietOpt = False) -> None:
     """Check a scenario file and exit (no simulation)."""
