@@ -100,11 +100,33 @@ def time_engine(sc: Scenario, replication: int = 0) -> tuple[int, float]:
     return eng.n_contacts, time.process_time() - t0
 
 
+def parallel_efficiency(reps: int) -> None:
+    """Speed-up of the process pool: wall time of REPS replications, 1 worker vs all."""
+    import os
+
+    from sim.runner import Job, run_jobs
+
+    sc = erlang_a_scenario(50_000)
+    jobs = [Job(sc.name, "base", sc, r) for r in range(reps)]
+    walls = {}
+    for workers in (1, os.cpu_count() or 1):
+        t0 = time.perf_counter()
+        out = run_jobs(jobs, workers)
+        walls[workers] = time.perf_counter() - t0
+        assert out.complete
+    n = max(walls)
+    speedup = walls[1] / walls[n]
+    print(f"parallel: {reps} replications, 1 worker {walls[1]:.1f} s, {n} workers "
+          f"{walls[n]:.1f} s: speed-up {speedup:.2f}, efficiency {speedup / n:.0%}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--contacts", type=int, default=200_000)
     ap.add_argument("--scenarios", nargs="*", default=None)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--parallel", type=int, default=0, metavar="REPS",
+                    help="also time REPS replications with 1 and with all workers")
     args = ap.parse_args()
 
     # Interleave the two and keep each one's best of --repeat runs: noise only slows runs
@@ -136,6 +158,8 @@ def main() -> None:
         rate = n / wall
         print(f"{Path(path).name + ' (1 rep)':<34}{n:>10,}{rate:>13,.0f}"
               f"{rate / heap_rate:>10.2f}  ({rate / eng_rate:.2f} of Erlang A)")
+    if args.parallel:
+        parallel_efficiency(args.parallel)
     if math.isnan(eng_rate):
         sys.exit(1)
 
