@@ -39,6 +39,10 @@ TargetCiOpt = Annotated[list[str] | None, typer.Option("--target-ci", help="Add 
                         "SCOPE.METRIC=HALF_WIDTH (repeatable; cap --max-reps).")]
 MaxRepsOpt = Annotated[int, typer.Option("--max-reps", min=2,
                        help="Cap on replications per option for --target-ci.")]
+BackendOpt = Annotated[str, typer.Option("--backend", help="Where replications run: local "
+                       "(process pool) or dask (a dask.distributed cluster).")]
+SchedulerOpt = Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler "
+                         "address, e.g. tcp://10.0.0.5:8786 (default: a local cluster).")]
 
 
 def _parse_target_ci(items: list[str] | None) -> dict[tuple[str, str], float]:
@@ -81,7 +85,8 @@ def simulate_file(path: Path, *, reps: int | None, seed: int | None, out: Path |
                   workers: int | None, trace: bool, quiet: bool, as_json: bool,
                   overrides: list[tuple[str, object]], title: str | None = None,
                   target_ci: dict[tuple[str, str], float] | None = None,
-                  max_reps: int = 200) -> dict:
+                  max_reps: int = 200, backend: str = "local",
+                  scheduler: str | None = None) -> dict:
     """Run a scenario file and its variants, write the results folder, print the tables.
 
     Returns {"out", "complete", "targets"}; raises InputError on bad input.
@@ -102,7 +107,8 @@ def simulate_file(path: Path, *, reps: int | None, seed: int | None, out: Path |
         "run", name, [(name, v, _with(sc, update)) for v, sc in loaded.options()],
         out or _default_out(name), workers, trace, quiet, as_json, title,
         {"scenario_file": str(path), "scenario_sha256": loaded.file_hash}, resolved,
-        target_ci=target_ci or {}, max_replications=max_reps))
+        target_ci=target_ci or {}, max_replications=max_reps, backend=backend,
+        scheduler=scheduler))
 
 
 def _exit_for(result: dict, fail_on_missed: bool) -> None:
@@ -124,13 +130,15 @@ def run(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
                          ] = False,
         quiet: QuietOpt = False, as_json: JsonOpt = False, sets: SetOpt = None,
         fail_on_missed_targets: FailOpt = False, target_ci: TargetCiOpt = None,
-        max_reps: MaxRepsOpt = 200) -> None:
+        max_reps: MaxRepsOpt = 200, backend: BackendOpt = "local",
+        scheduler: SchedulerOpt = None) -> None:
     """Simulate a scenario and each of its variants; write the results folder."""
     try:
         result = simulate_file(scenario, reps=reps, seed=seed, out=out, workers=workers,
                                trace=trace, quiet=quiet, as_json=as_json,
                                overrides=_parse_sets(sets),
-                               target_ci=_parse_target_ci(target_ci), max_reps=max_reps)
+                               target_ci=_parse_target_ci(target_ci), max_reps=max_reps,
+                               backend=backend, scheduler=scheduler)
     except InputError as err:
         _fail_input(err)
     _exit_for(result, fail_on_missed_targets)
@@ -145,7 +153,8 @@ def compare(scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML 
                             help="Seed for all options (default: the first scenario's).")
                             ] = None,
             out: OutOpt = None, workers: WorkersOpt = None, quiet: QuietOpt = False,
-            as_json: JsonOpt = False, fail_on_missed_targets: FailOpt = False) -> None:
+            as_json: JsonOpt = False, fail_on_missed_targets: FailOpt = False,
+            backend: BackendOpt = "local", scheduler: SchedulerOpt = None) -> None:
     """Run scenarios (and their variants) with common random numbers; paired differences."""
     from sim.scenario import load_scenario
     from sim.study import Study, run_study
@@ -170,7 +179,8 @@ def compare(scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML 
         "compare", first.name, options, out or _default_out(f"compare-{first.name}"), workers,
         False, quiet, as_json, title,
         {"scenario_files": [str(p) for p in scenarios],
-         "scenario_sha256": [ld.file_hash for ld in loaded]}, None))
+         "scenario_sha256": [ld.file_hash for ld in loaded]}, None, backend=backend,
+        scheduler=scheduler))
     _exit_for(result, fail_on_missed_targets)
 
 
@@ -182,17 +192,20 @@ def sweep(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
           reps: Annotated[int | None, typer.Option("--reps", min=1)] = None,
           seed: Annotated[int | None, typer.Option("--seed", min=0)] = None,
           out: OutOpt = None, workers: WorkersOpt = None, quiet: QuietOpt = False,
-          as_json: JsonOpt = False, fail_on_missed_targets: FailOpt = False) -> None:
+          as_json: JsonOpt = False, fail_on_missed_targets: FailOpt = False,
+          backend: BackendOpt = "local", scheduler: SchedulerOpt = None) -> None:
     """Run a grid of overrides (one option per point); rerun to resume an interrupted sweep."""
     try:
-        result = _sweep(scenario, sets, reps, seed, out, workers, quiet, as_json)
+        result = _sweep(scenario, sets, reps, seed, out, workers, quiet, as_json, backend,
+                        scheduler)
     except InputError as err:
         _fail_input(err)
     _exit_for(result, fail_on_missed_targets)
 
 
 def _sweep(path: Path, sets: list[str] | None, reps: int | None, seed: int | None,
-           out: Path | None, workers: int | None, quiet: bool, as_json: bool) -> dict:
+           out: Path | None, workers: int | None, quiet: bool, as_json: bool,
+           backend: str = "local", scheduler: str | None = None) -> dict:
     import hashlib
 
     from sim import sweep as sw
@@ -268,7 +281,8 @@ def _sweep(path: Path, sets: list[str] | None, reps: int | None, seed: int | Non
         "sweep", base.name, options, folder, workers, False, quiet, as_json,
         f"sweep of {base.name}: " + " × ".join(p for p, _ in grid),
         {"scenario_file": str(path), "scenario_sha256": loaded.file_hash,
-         "grid": {p: list(v) for p, v in grid}}, resolved, done_before, on_done))
+         "grid": {p: list(v) for p, v in grid}}, resolved, done_before, on_done,
+        backend=backend, scheduler=scheduler))
 
 
 @app.command()

@@ -9,6 +9,7 @@ incomplete.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -164,12 +165,12 @@ def _dask_client(workers: int | None, scheduler: str | None, n_jobs: int) -> Ite
         raise InputError("--backend dask needs dask[distributed]: "
                          "pip install 'ccsim[dask]'") from None
     if scheduler:
-        try:
+        try:  # probe first: a Client that fails to connect hangs for seconds at exit
+            asyncio.run(_probe(scheduler))
             client = Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
-        except (OSError, ValueError, TypeError) as exc:  # refused, timed out, bad address
-            raise InputError(f"cannot connect to the Dask scheduler at {scheduler!r} "
-                             f"within {CONNECT_TIMEOUT_S:g} s ({exc})", path="--scheduler"
-                             ) from None
+        except Exception as exc:  # noqa: BLE001 - refused, timed out, bad address
+            raise InputError(f"cannot connect to the Dask scheduler at {scheduler!r}: {exc} "
+                             f"(timeout {CONNECT_TIMEOUT_S:g} s)", path="--scheduler") from None
         with client:
             yield client
         return
@@ -181,6 +182,15 @@ def _dask_client(workers: int | None, scheduler: str | None, n_jobs: int) -> Ite
                                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
     with cluster, Client(cluster, set_as_default=False) as client:
         yield client
+
+
+async def _probe(address: str) -> None:
+    from distributed.comm import connect
+    from distributed.security import Security  # TLS settings from the dask config, as Client
+
+    comm = await connect(address, timeout=CONNECT_TIMEOUT_S,
+                         **Security().get_connection_args("client"))
+    await comm.close()
 
 
 @contextlib.contextmanager
@@ -201,7 +211,7 @@ def _run_dask(client: Any, jobs: Sequence[Job], on_done: Callable[[RepResult], N
     or Ctrl-C, cancel what has not finished but keep every result that has."""
     from dask.distributed import as_completed
 
-    futures = {client.submit(fn, job, pure=False): i for i, job in enumerate(jobs)}
+    futures = {f: i for i, f in enumerate(client.map(fn, jobs, pure=False))}
     try:
         for f in as_completed(futures, loop=client.loop):
             done[futures[f]] = f.result()
@@ -216,6 +226,7 @@ def _run_dask(client: Any, jobs: Sequence[Job], on_done: Callable[[RepResult], N
                     done[futures[f]] = f.result(timeout=max(0.1, deadline - time.monotonic()))
                     if on_done:
                         on_done(done[futures[f]])
-        with contextlib.suppress(Exception):
-            client.cancel([f for f in left if futures[f] not in done])
         raise
+    finally:  # release everything: nothing left running, no results held on the workers
+        with contextlib.suppress(Exception):
+            client.cancel(list(futures))

@@ -40,6 +40,8 @@ class Study:
     on_done: Callable[[RepResult], None] | None = None  # called as each replication ends
     target_ci: dict[tuple[str, str], float] = field(default_factory=dict)  # metric -> half-w
     max_replications: int = 200
+    backend: str = "local"                      # or "dask"
+    scheduler: str | None = None                # dask scheduler address
 
 
 def run_study(st: Study) -> dict:
@@ -59,7 +61,8 @@ def run_study(st: Study) -> dict:
             if st.on_done is not None:
                 st.on_done(r)
 
-        outcome = run_jobs(jobs, st.workers, on_done=done) if jobs else None
+        outcome = (run_jobs(jobs, st.workers, on_done=done, backend=st.backend,
+                            scheduler=st.scheduler) if jobs else None)
         if st.target_ci and outcome is not None and outcome.complete:
             outcome = _until_precise(st, [*st.done_before, *outcome.results], outcome, bar,
                                      task, done)
@@ -76,7 +79,7 @@ def run_study(st: Study) -> dict:
     options = group_options(results, {(s, v): sc for s, v, sc in st.options})
     meta = {"ccsim_version": __version__, "command": st.command, "scenario": st.name,
             **st.meta, "seed": first.seed, "replications": first.replications,
-            "workers": st.workers or default_workers(),
+            "workers": st.workers or default_workers(), "backend": st.backend,
             "start": started.isoformat(timespec="seconds"),
             "end": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "wall_s": round(wall, 3), "complete": outcome.complete,
@@ -133,7 +136,8 @@ def _until_precise(st: Study, results: list[RepResult], outcome: Outcome, bar, t
         jobs = [Job(s, v, sc, r) for s, v, sc in todo
                 for r in range(counts[(s, v)], min(2 * counts[(s, v)], st.max_replications))]
         bar.update(task, total=(bar.tasks[0].total or 0) + len(jobs))
-        more = run_jobs(jobs, st.workers, on_done=done)
+        more = run_jobs(jobs, st.workers, on_done=done, backend=st.backend,
+                        scheduler=st.scheduler)
         results += more.results
         outcome = Outcome([*outcome.results, *more.results], more.complete, more.error)
         if not more.complete:

@@ -94,3 +94,23 @@ def test_changed_scenario_invalidates_points(tmp_path: Path) -> None:
     path.write_text(SMALL.replace("rate_per_hour: 120", "rate_per_hour: 100"))
     res = ccsim(*args)
     assert res.returncode == 0 and "0 replications reused" in res.stdout
+
+
+def test_sweep_on_a_dask_local_cluster_matches_one_worker(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    path = broken(tmp_path, SMALL, "s.yaml")
+    common = ["sweep", str(path), "--set", "tiers.base.agents=5,6", "--quiet"]
+    assert ccsim(*common, "--out", str(tmp_path / "w1"), "--workers", "1").returncode == 0
+    res = ccsim(*common, "--out", str(tmp_path / "dask"), "--backend", "dask", "--workers", "2")
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "w1" / "summary.csv").read_bytes() == (
+        tmp_path / "dask" / "summary.csv").read_bytes()
+    meta = json.loads((tmp_path / "dask" / "summary.json").read_text())["meta"]
+    assert meta["backend"] == "dask"
+
+
+def test_unreachable_scheduler_exits_2(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    res = ccsim("run", str(broken(tmp_path, SMALL, "s.yaml")), "--backend", "dask",
+                "--scheduler", "tcp://127.0.0.1:1", "--out", str(tmp_path / "o"))
+    assert res.returncode == 2 and "127.0.0.1:1" in res.stderr and "Traceback" not in res.stderr
