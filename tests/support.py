@@ -12,6 +12,8 @@ from sim.config import Scenario
 from sim.metrics import Metrics
 from sim.runner import Job, simulate
 
+K = 4.0  # tolerance in standard errors of the replication mean
+
 
 def scenario(channels: dict[str, Any], tiers: dict[str, Any], **top: Any) -> Scenario:
     """A validated scenario from plain dicts (defaults: name 't', horizon 100 h, seed 1)."""
@@ -55,3 +57,13 @@ def assert_close_to(reps: Sequence[Metrics], scope: str, metric: str, expected: 
     assert abs(x.mean() - expected) <= tol, (
         f"{scope}.{metric}: mean {x.mean():.6g} vs exact {expected:.6g} "
         f"(|diff| {abs(x.mean() - expected):.3g} > {k} SE = {tol:.3g}; n={x.size})")
+
+
+def assert_mean(x: Sequence[float], expected: float, label: str, k: float = K) -> None:
+    """Mean of per-replication values ``x`` within k standard errors of ``expected``."""
+    x = np.asarray(x, dtype=float)
+    assert x.size >= 2 and np.all(np.isfinite(x)), f"{label}: bad replications {x}"
+    se = x.std(ddof=1) / math.sqrt(x.size)
+    assert abs(x.mean() - expected) <= k * se, (
+        f"{label}: mean {x.mean():.6g} vs exact {expected:.6g} "
+        f"(|diff| {abs(x.mean() - expected):.3g} > {k} SE = {k * se:.3g}; n={x.size})")

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 from scipy import stats
-from support import assert_close_to, scenario, values
+from support import K, assert_close_to, assert_mean, scenario, values
 
 from sim.config import Scenario
 from sim.engine import Engine
@@ -28,7 +28,6 @@ from sim.metrics import Metrics, interval_rows, replication_metrics
 from sim.records import ABANDONED, ANSWERED, CLOSED, CONTAINED, RunRecord
 from sim.routing import RouteTables, compile_routes
 
-K = 4.0  # standard errors allowed
 DAY_S = 86400.0
 WEEK_S = 7 * DAY_S
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -40,16 +39,6 @@ def expo(mean_s: float) -> dict:
 
 def const(mean_s: float) -> dict:
     return {"dist": "constant", "mean_s": mean_s}
-
-
-def assert_mean(x: Sequence[float], expected: float, label: str, k: float = K) -> None:
-    """Mean of per-replication values ``x`` within k standard errors of ``expected``."""
-    x = np.asarray(x, dtype=float)
-    assert x.size >= 2 and np.all(np.isfinite(x)), f"{label}: bad replications {x}"
-    se = x.std(ddof=1) / math.sqrt(x.size)
-    assert abs(x.mean() - expected) <= k * se, (
-        f"{label}: mean {x.mean():.6g} vs exact {expected:.6g} "
-        f"(|diff| {abs(x.mean() - expected):.3g} > {k} SE = {k * se:.3g}; n={x.size})")
 
 
 def assert_positive(x: Sequence[float], label: str, k: float = K) -> None:

@@ -12,12 +12,11 @@ Time budget: the whole file runs in about a minute on one core (see ``CASES`` fo
 from __future__ import annotations
 
 import functools
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import numpy as np
 import pytest
-from support import assert_close_to, one_channel, replicate, scenario, values
+from support import assert_close_to, assert_mean, one_channel, replicate, scenario, values
 
 from sim.arrivals import ArrivalClock
 from sim.config import Scenario
@@ -31,8 +30,6 @@ from sim.erlang import (
 from sim.metrics import Metrics
 from sim.runner import Job, RepResult, simulate
 
-K = 4.0  # standard errors allowed
-
 
 def expo(mean_s: float) -> dict:
     return {"dist": "exponential", "mean_s": mean_s}
@@ -41,16 +38,6 @@ def expo(mean_s: float) -> dict:
 def rate_for(rho: float, agents: int, aht_s: float) -> float:
     """Arrival rate per hour giving utilisation ``rho`` on ``agents`` servers."""
     return rho * agents / aht_s * 3600.0
-
-
-def assert_mean(x: Sequence[float], expected: float, label: str, k: float = K) -> None:
-    """Mean of per-replication values ``x`` within k standard errors of ``expected``."""
-    x = np.asarray(x, dtype=float)
-    assert x.size >= 2 and np.all(np.isfinite(x)), f"{label}: bad replications {x}"
-    se = x.std(ddof=1) / math.sqrt(x.size)
-    assert abs(x.mean() - expected) <= k * se, (
-        f"{label}: mean {x.mean():.6g} vs exact {expected:.6g} "
-        f"(|diff| {abs(x.mean() - expected):.3g} > {k} SE = {k * se:.3g}; n={x.size})")
 
 
 # --------------------------------------------------------------------------- the cases
