@@ -8,8 +8,6 @@ draw from separate "repeat" streams so they do not shift the primary customers' 
 
 from __future__ import annotations
 
-import math
-
 from sim.arrivals import DAY_S, ArrivalClock
 from sim.config import Channel, Scenario
 from sim.distributions import Draws, sampler, uniforms, unit_exponentials
@@ -115,5 +113,3 @@ def is_open(window: tuple[float, float] | None, t: float) -> bool:
     lo, hi = window
     return lo <= tod < hi if lo < hi else (tod >= lo or tod < hi)
 
-
-__all__ = ["ChannelSource", "Customers", "DayFactors", "is_open", "math"]

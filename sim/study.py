@@ -19,7 +19,7 @@ from sim import console as con
 from sim.compare import best_option, differences_table
 from sim.config import Scenario
 from sim.report import write_report
-from sim.results import group_options, write_atomic, write_csv, write_results
+from sim.results import group_options, write_csv, write_results
 from sim.runner import Job, Outcome, RepResult, default_workers, run_jobs
 
 
@@ -167,5 +167,3 @@ def _print(term, st: Study, tables: dict[str, pd.DataFrame],  # noqa: ANN001
         term.print(f"[bold red]incomplete[/]: {outcome.error}; kept "
                    f"{len(outcome.results)} of {n_jobs} replications")
 
-
-__all__ = ["Study", "run_study", "write_atomic"]
