@@ -332,6 +332,9 @@ def _optimize(path: Path, reps: int | None, seed: int | None, out: Path | None,
             best = min(cands, key=lambda c: (search.gap(search.evaluate([c])[0]),
                                              search.cost(c)))
     except RuntimeError as exc:
+        if "interrupted" in str(exc):
+            typer.echo("optimize interrupted: no staffing written", err=True)
+            raise typer.Exit(EXIT_FAILED) from None
         raise InputError(f"optimize failed: {exc}", file=str(path)) from None
     folder = out or _default_out(f"optimize-{sc.name}")
     write_csv(folder / "staffing.csv", pd.DataFrame(
@@ -347,7 +350,7 @@ def _optimize(path: Path, reps: int | None, seed: int | None, out: Path | None,
                                   update={"seed": sc.seed + op.VERIFY_SEED_OFFSET}))],
         folder, workers, False, quiet, as_json, f"optimize {sc.name}: verified staffing",
         {"scenario_file": str(path), "scenario_sha256": loaded.file_hash,
-         "start": start, "optimized": best, "evaluations": search.evaluations}, None))
+         "search_start": start, "optimized": best, "evaluations": search.evaluations}, None))
 
 
 @app.command()

@@ -46,6 +46,6 @@ def best_option(targets: pd.DataFrame, summary: pd.DataFrame) -> tuple[str, str]
     for _, row in cost.iterrows():
         key = (row["scenario"], row["variant"])
         mine = targets[(targets["scenario"] == key[0]) & (targets["variant"] == key[1])]
-        if (mine["status"] == "met").all() and row["mean"] < best_cost:
+        if len(mine) and (mine["status"] == "met").all() and row["mean"] < best_cost:
             best, best_cost = key, row["mean"]
     return best

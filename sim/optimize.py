@@ -92,6 +92,16 @@ class Search:
             total += max(0.0, (v - t.limit) if t.max is not None else (t.limit - v)) / scale
         return total
 
+    def covered_without(self, agents: dict[str, int], tier: str) -> bool:
+        """Whether every contact type ``tier`` serves keeps another tier with agents."""
+        sc = self.scenario
+        for y in sc.tiers[tier].serves:
+            others = [k for k, t in sc.tiers.items() if k != tier and y in t.serves
+                      and (agents.get(k, t.agents or 0) > 0 or t.schedule is not None)]
+            if not others:
+                return False
+        return True
+
     def cost(self, agents: dict[str, int]) -> float:
         return sum(agents[k] * self.scenario.tiers[k].cost_per_hour for k in self.tiers)
 
@@ -116,7 +126,7 @@ class Search:
         while changed:
             changed = False
             for k in sorted(self.tiers, key=lambda k: -self.scenario.tiers[k].cost_per_hour):
-                if agents[k] <= 0:
+                if agents[k] <= 1 and not self.covered_without(agents, k):
                     continue
                 cand = {**agents, k: agents[k] - 1}
                 (means,) = self.evaluate([cand])

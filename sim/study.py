@@ -46,6 +46,10 @@ class Study:
 
 def run_study(st: Study) -> dict:
     """Simulate every option, write the folder, print; returns out/complete/tables."""
+    if st.scheduler is not None and st.backend != "dask":
+        from sim.errors import InputError
+
+        raise InputError("--scheduler needs --backend dask", path="--scheduler")
     have = {(r.scenario_name, r.variant, r.replication) for r in st.done_before}
     jobs = [Job(s, v, sc, r, st.trace) for s, v, sc in st.options
             for r in range(sc.replications) if (s, v, r) not in have]
