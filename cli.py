@@ -454,6 +454,9 @@ def main() -> None:
     except InputError as err:  # safety net: never a traceback for bad input
         typer.echo(f"error: {err}", err=True)
         sys.exit(EXIT_INPUT)
+    except KeyboardInterrupt:  # Ctrl-C before any simulation started: nothing to keep
+        typer.echo("interrupted", err=True)
+        sys.exit(EXIT_FAILED)
 
 
 if __name__ == "__main__":
