@@ -76,6 +76,22 @@ class Contact:
                  "measured", "agent", "wait_s", "handle_s", "stage", "transfers", "first_wait",
                  "first_tier", "handle_total", "repeat", "extra_s", "plan", "res_u")
 
+    def __init__(self, cid: int, ch: int, ty: int, arr_t: float, work_s: float,
+                 patience_s: float, res_u: float, repeat: bool, measured: bool) -> None:
+        self.cid = cid
+        self.ch = ch
+        self.ty = ty
+        self.arr_t = arr_t
+        self.work_s = work_s
+        self.patience_s = patience_s
+        self.res_u = res_u
+        self.repeat = repeat
+        self.measured = measured
+        self.stage = self.transfers = 0
+        self.first_wait = -1.0
+        self.first_tier = -1
+        self.handle_total = self.extra_s = 0.0
+
 
 class Agent:
     __slots__ = ("tier", "held", "ch", "since", "leaving")
@@ -187,27 +203,18 @@ class Engine:
 
     def _enter(self, ci: int, src: ChannelSource, cust: Customers, ty: int, now: float,
                repeat: bool) -> None:
-        c = Contact()
-        c.cid = cid = self.n_contacts
+        cid = self.n_contacts
         self.n_contacts = cid + 1
-        c.ch = ci
         if ty < 0:
             if cust.single_type >= 0:
                 ty = cust.single_type
             else:
                 k = bisect.bisect_right(cust.cum_shares, cust.mix_u())
                 ty = cust.type_ix[k if k < len(cust.type_ix) else -1]
-        c.ty = ty
-        c.arr_t = now
-        c.work_s = cust.work[ty]()
-        c.patience_s = cust.patience() if cust.patience is not None else math.inf
-        c.res_u = cust.res_u() if cust.res_u is not None else 0.0
-        c.repeat = repeat
-        c.stage = c.transfers = 0
-        c.first_wait = -1.0
-        c.first_tier = -1
-        c.handle_total = c.extra_s = 0.0
-        c.measured = measured = 0.0 <= now < self.horizon_s
+        measured = 0.0 <= now < self.horizon_s
+        c = Contact(cid, ci, ty, now, cust.work[ty](),
+                    cust.patience() if cust.patience is not None else math.inf,
+                    cust.res_u() if cust.res_u is not None else 0.0, repeat, measured)
         if measured:
             self.pending += 1
         if self.trace is not None:
