@@ -454,25 +454,31 @@ class Engine:
             Timer(self.env, nxt - self.env._now, self._open_async, (ci, nxt))
         now = self.env._now
         n_ty, n_st = self.n_types, self.n_stages
-        for qi in range(ci * n_ty * n_st, (ci + 1) * n_ty * n_st):
-            q = self.queues[qi]
-            while q:
-                c = q[0]
-                if c.state != WAITING:
+        qis = range(ci * n_ty * n_st, (ci + 1) * n_ty * n_st)
+        while True:  # the oldest head that an idle agent may take, until none can be served
+            heads = []
+            for qi in qis:
+                q = self.queues[qi]
+                while q and q[0].state != WAITING:
                     q.popleft()
-                    continue
+                if q:
+                    heads.append((q[0].join_t, qi))
+            for _, qi in sorted(heads):
+                c = self.queues[qi][0]
                 waited = now - c.join_t
                 tiers = self.first_by_q[qi] + tuple(
                     k for after_s, ks in self.overflow_by_q[qi] if after_s <= waited
                     for k in ks)
                 agent = self._find_agent(ci, tiers)
-                if agent is None:
+                if agent is not None:
+                    self.queues[qi].popleft()
+                    self.waiting[ci] -= 1
+                    self.queue_level[ci * n_ty + c.ty].change(now, -1)
+                    self._start(c, agent, now)
+                    self._park_if_room(agent)
                     break
-                q.popleft()
-                self.waiting[ci] -= 1
-                self.queue_level[ci * n_ty + c.ty].change(now, -1)
-                self._start(c, agent, now)
-                self._park_if_room(agent)
+            else:
+                return
 
     # --- staffing ----------------------------------------------------------------------
 
@@ -487,8 +493,7 @@ class Engine:
             if a.leaving:
                 a.leaving = False
                 active.append(a)
-                if a.held < self.conc[a.ch]:
-                    self.partial[k][a.ch].append(a)
+                self._dispatch(a, now)  # fill its free slots, or park it
         while len(active) < n:
             a = Agent(k, now)
             duty.append(a)

@@ -126,7 +126,7 @@ class Search:
         while changed:
             changed = False
             for k in sorted(self.tiers, key=lambda k: -self.scenario.tiers[k].cost_per_hour):
-                if agents[k] <= 1 and not self.covered_without(agents, k):
+                if agents[k] == 0 or (agents[k] == 1 and not self.covered_without(agents, k)):
                     continue
                 cand = {**agents, k: agents[k] - 1}
                 (means,) = self.evaluate([cand])

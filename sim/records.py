@@ -60,12 +60,6 @@ class ContactLog:
         self.rows: list[tuple] = []
         self._packed: list[list[np.ndarray]] = []
 
-    def add(self, row: tuple) -> None:
-        """``row``: the fields of :class:`Contacts`, in order."""
-        self.rows.append(row)
-        if len(self.rows) >= self.FLUSH:
-            self.pack()
-
     def pack(self) -> None:
         if self.rows:
             cols = list(zip(*self.rows, strict=True))

@@ -38,9 +38,6 @@ class RouteTables:
     # [tier][type] -> speed factor (handle time is divided by it); 0 when not served
     speed: tuple[tuple[float, ...], ...]
 
-    def queue_index(self, ch: int, ty: int, stage: int) -> int:
-        return (ch * len(self.types) + ty) * self.n_stages + stage
-
 
 def eligible_steps(sc: Scenario, channel: str, ctype: str) -> tuple[list[tuple[float, str]],
                                                                      bool]:
@@ -84,7 +81,7 @@ def compile_routes(sc: Scenario) -> RouteTables:
                                  for d in delays))
                 qi = (ci * len(types) + yi) * n_stages + stage
                 for after, k in rel:
-                    tier_queues[k].append((qi, ci, after, int(ch.priority or 1)))
+                    tier_queues[k].append((qi, ci, after, int(ch.priority)))  # type: ignore[arg-type]
             f_c.append(tuple(f_y))
             o_c.append(tuple(o_y))
             n_c.append(tuple(n_y))

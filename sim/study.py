@@ -137,7 +137,7 @@ def _until_precise(st: Study, results: list[RepResult], outcome: Outcome, bar, t
                 if (s, v) in loose and counts[(s, v)] < st.max_replications]
         if not todo:
             break
-        jobs = [Job(s, v, sc, r) for s, v, sc in todo
+        jobs = [Job(s, v, sc, r, st.trace) for s, v, sc in todo
                 for r in range(counts[(s, v)], min(2 * counts[(s, v)], st.max_replications))]
         bar.update(task, total=(bar.tasks[0].total or 0) + len(jobs))
         more = run_jobs(jobs, st.workers, on_done=done, backend=st.backend,
