@@ -324,13 +324,17 @@ def _optimize(path: Path, reps: int | None, seed: int | None, out: Path | None,
     try:
         best = search.trim(search.climb(start))
         for _ in range(5):  # verify with fresh numbers; add an agent if a target slipped
-            status = op.verify(sc, best, workers)
+            status, verified = op.verify(sc, best, workers)
             if all(st == "met" for t, st in status if op.steerable(t)):
                 break
             log(f"verification: {[(t.metric, st) for t, st in status]} -> one more agent")
             cands = [{**best, k: best[k] + 1} for k in tiers]
-            best = min(cands, key=lambda c: (search.gap(search.evaluate([c])[0]),
-                                             search.cost(c)))
+            gaps = search.evaluate(cands)
+            best = min(range(len(cands)), key=lambda i: (search.gap(gaps[i]),
+                                                          search.cost(cands[i])))
+            best = cands[best]
+        else:
+            status, verified = op.verify(sc, best, workers)
     except RuntimeError as exc:
         if "interrupted" in str(exc):
             typer.echo("optimize interrupted: no staffing written", err=True)
@@ -350,7 +354,8 @@ def _optimize(path: Path, reps: int | None, seed: int | None, out: Path | None,
                                   update={"seed": sc.seed + op.VERIFY_SEED_OFFSET}))],
         folder, workers, False, quiet, as_json, f"optimize {sc.name}: verified staffing",
         {"scenario_file": str(path), "scenario_sha256": loaded.file_hash,
-         "search_start": start, "optimized": best, "evaluations": search.evaluations}, None))
+         "search_start": start, "optimized": best, "evaluations": search.evaluations}, None,
+        done_before=verified))
 
 
 @app.command()

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sim.config import Scenario, Target
-from sim.runner import Job, run_jobs
+from sim.runner import Job, RepResult, run_jobs
 from sim.stats import Estimate, estimate, target_status
 
 STAFFING_METRICS = {"asa_s", "mean_wait_s", "wait_p50_s", "wait_p90_s", "wait_p95_s", "p_wait",
@@ -136,11 +136,15 @@ class Search:
         return agents
 
 
-def verify(sc: Scenario, agents: dict[str, int], workers: int | None) -> list[tuple[Target,
-                                                                                      str]]:
-    """Target status of a staffing with fresh random numbers."""
+def verify(sc: Scenario, agents: dict[str, int], workers: int | None
+           ) -> tuple[list[tuple[Target, str]], list[RepResult]]:
+    """Target status of a staffing with fresh random numbers, and those replications
+    (as variant "optimized", so the report can reuse them)."""
     fresh = with_agents(sc, agents).model_copy(update={"seed": sc.seed + VERIFY_SEED_OFFSET})
-    out = run_jobs([Job("verify", "v", fresh, r) for r in range(fresh.replications)], workers)
+    out = run_jobs([Job(sc.name, "optimized", fresh, r) for r in range(fresh.replications)],
+                   workers)
+    if not out.complete:
+        raise RuntimeError(out.error or "interrupted")
     reps = [r.metrics for r in out.results]
     return [(t, target_status(t, estimate([m.get(tuple(t.metric.split(".")), math.nan)
-                                           for m in reps]))) for t in sc.targets]
+                                           for m in reps]))) for t in sc.targets], out.results
