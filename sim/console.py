@@ -15,7 +15,7 @@ from rich.table import Table
 
 STATUS_STYLE = {"met": "green", "missed": "bold red", "uncertain": "yellow"}
 
-# (scope kind, metric, label, format) rows of the KPI table; scope kind: all/channel/tier/cost
+# (metric, label, format) rows of the KPI table, shown for "all" and each channel
 _CONTACT_ROWS = [
     ("offered", "offered", "{:,.0f}"),
     ("automation_rate", "automation rate", "{:.1%}"),
