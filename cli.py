@@ -290,81 +290,75 @@ def optimize(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file."
              reps: Annotated[int | None, typer.Option("--reps", min=2)] = None,
              seed: Annotated[int | None, typer.Option("--seed", min=0)] = None,
              out: OutOpt = None, workers: WorkersOpt = None, quiet: QuietOpt = False,
-             as_json: JsonOpt = False) -> None:
-    """Lowest-cost agents per tier meeting every target (verified with fresh replications)."""
+             as_json: JsonOpt = False,
+             tier: Annotated[list[str] | None, typer.Option(
+                 "--tier", help="Tier to optimise (repeatable; default: every tier that "
+                 "serves contacts and does not coach).")] = None) -> None:
+    """Lowest-cost agents per tier (per interval when tiers are on schedules) meeting every
+    target that staffing can move, verified with fresh replications."""
     try:
-        result = _optimize(scenario, reps, seed, out, workers, quiet, as_json)
+        result = _optimize(scenario, reps, seed, out, workers, quiet, as_json, tier)
     except InputError as err:
         _fail_input(err)
     _exit_for(result, False)
 
 
 def _optimize(path: Path, reps: int | None, seed: int | None, out: Path | None,
-              workers: int | None, quiet: bool, as_json: bool) -> dict:
-    import pandas as pd
-
-    from sim import optimize as op
-    from sim.results import write_csv
+              workers: int | None, quiet: bool, as_json: bool,
+              tiers: list[str] | None) -> dict:
+    from sim.optimize_run import choose_tiers, run_optimize
     from sim.scenario import load_scenario
-    from sim.study import Study, run_study
 
     loaded = load_scenario(path)
     sc = loaded.scenario.model_copy(update={k: v for k, v in (
         ("replications", reps), ("seed", seed)) if v is not None})
-    tiers = [k for k, t in sc.tiers.items() if t.schedule is None and t.serves]
-    if not tiers:
-        raise InputError("no tier with a flat 'agents:' to optimize", file=str(path))
-    if not any(op.steerable(t) for t in sc.targets):
-        raise InputError("no target that staffing can move (waits, service level, "
-                         "abandonment, occupancy, cost)", file=str(path), path="targets")
+    chosen = choose_tiers(sc, tiers, str(path))
     log = (lambda _m: None) if quiet or as_json else (lambda m: typer.echo(m))
-    search = op.Search(sc, tiers, workers, log=log)
-    start = op.square_root_start(sc, tiers)
-    log(f"start (square-root staffing): {start}")
     try:
-        best = search.trim(search.climb(start))
-        for _ in range(5):  # verify with fresh numbers; add an agent if a target slipped
-            status, verified = op.verify(sc, best, workers)
-            if all(st == "met" for t, st in status if op.steerable(t)):
-                break
-            log(f"verification: {[(t.metric, st) for t, st in status]} -> one more agent")
-            cands = [{**best, k: best[k] + 1} for k in tiers]
-            gaps = search.evaluate(cands)
-            best = min(range(len(cands)), key=lambda i: (search.gap(gaps[i]),
-                                                          search.cost(cands[i])))
-            best = cands[best]
-        else:
-            status, verified = op.verify(sc, best, workers)
-    except RuntimeError as exc:
-        if "interrupted" in str(exc):
-            typer.echo("optimize interrupted: no staffing written", err=True)
-            raise typer.Exit(EXIT_FAILED) from None
-        raise InputError(f"optimize failed: {exc}", file=str(path)) from None
-    folder = out or _default_out(f"optimize-{sc.name}")
-    write_csv(folder / "staffing.csv", pd.DataFrame(
-        [{"tier": k, "interval": "all", "agents": best[k]} for k in tiers]))
-    verify_sc = op.with_agents(sc, best).model_copy(
-        update={"seed": sc.seed + op.VERIFY_SEED_OFFSET})
-    moved = {k: best[k] - start[k] for k in tiers}
-    log(f"optimized: {best}; {search.evaluations} staffings simulated x {sc.replications} "
-        f"replications; start was off by {moved}")
-    return run_study(Study(
-        "optimize", sc.name, [(sc.name, "optimized", verify_sc),
-                              (sc.name, "input", sc.model_copy(
-                                  update={"seed": sc.seed + op.VERIFY_SEED_OFFSET}))],
-        folder, workers, False, quiet, as_json, f"optimize {sc.name}: verified staffing",
-        {"scenario_file": str(path), "scenario_sha256": loaded.file_hash,
-         "search_start": start, "optimized": best, "evaluations": search.evaluations}, None,
-        done_before=verified))
+        return run_optimize(loaded, sc, out or _default_out(f"optimize-{sc.name}"), chosen,
+                            workers, quiet, as_json, log)
+    except RuntimeError:
+        typer.echo("optimize interrupted: no staffing written", err=True)
+        raise typer.Exit(EXIT_FAILED) from None
 
 
 @app.command()
-def validate(file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-             quiet: QuietOpt = False) -> None:
-    """Check a scenario file and exit (no simulation)."""
-    from sim.scenario import load_scenario
+def roadmap(file: Annotated[Path, typer.Argument(help="Roadmap YAML file (SPEC §4).")],
+            reps: Annotated[int | None, typer.Option("--reps", min=2)] = None,
+            seed: Annotated[int | None, typer.Option("--seed", min=0)] = None,
+            out: OutOpt = None, workers: WorkersOpt = None, quiet: QuietOpt = False,
+            as_json: JsonOpt = False, fail_on_missed: FailOpt = False,
+            backend: BackendOpt = "local", scheduler: SchedulerOpt = None) -> None:
+    """Simulate budget phases on a baseline: per-phase KPIs and targets, monthly cost
+    against the baseline, cumulative net savings, payback month and ROI."""
+    from sim.roadmap_run import run_roadmap
 
     try:
+        result = run_roadmap(file, reps=reps, seed=seed, out=out, workers=workers,
+                             quiet=quiet, as_json=as_json, backend=backend,
+                             scheduler=scheduler, default_out=_default_out)
+    except InputError as err:
+        _fail_input(err)
+    _exit_for(result, fail_on_missed)
+
+
+@app.command()
+def validate(file: Annotated[Path, typer.Argument(help="Scenario or roadmap YAML file.")],
+             quiet: QuietOpt = False) -> None:
+    """Check a scenario or roadmap file and exit (no simulation)."""
+    from sim.roadmap import is_roadmap_file, load_roadmap
+    from sim.scenario import load_scenario
+    from sim.yamlio import load_yaml
+
+    try:
+        if is_roadmap_file(load_yaml(file)[0]):
+            lr = load_roadmap(file)
+            if not quiet:
+                typer.echo(f"{file}: ok — roadmap '{lr.roadmap.roadmap}' on "
+                           f"'{lr.baseline.scenario.name}', {len(lr.roadmap.phases)} phase(s) "
+                           f"over {lr.roadmap.total_months} months, {len(lr.points)} states "
+                           "to simulate")
+            return
         loaded = load_scenario(file)
     except InputError as err:
         _fail_input(err)

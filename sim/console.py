@@ -164,3 +164,72 @@ def differences_table(diffs: pd.DataFrame, summary: pd.DataFrame,
         if any(c != "–" for c in cells):
             table.add_row(scope, label, *cells)
     return table
+
+
+def phase_targets_table(targets: pd.DataFrame, order: Sequence[str]) -> Table | None:
+    """Targets (rows) by phase (columns): status in colour with the mean."""
+    sel = targets[targets["variant"].isin(order)]
+    if sel.empty:
+        return None
+    table = Table(title="Targets by phase (met / missed / uncertain: the 95% CI straddles "
+                  "the target)", title_justify="left")
+    table.add_column("metric", no_wrap=True)
+    table.add_column("target")
+    for v in order:
+        table.add_column(v, justify="right")
+    for (metric, bound, limit), grp in sel.groupby(["metric", "bound", "limit"], sort=False):
+        by = grp.set_index("variant")
+        cells = []
+        for v in order:
+            if v not in by.index:
+                cells.append("–")
+                continue
+            r = by.loc[v]
+            style = STATUS_STYLE.get(r["status"], "")
+            mean = "–" if math.isnan(r["mean"]) else f"{r['mean']:.4g}"
+            cells.append(f"[{style}]{r['status']}[/{style}] {mean}")
+        table.add_row(metric, f"{'≤' if bound == 'max' else '≥'} {limit:g}", *cells)
+    return table
+
+
+def roadmap_table(summary: pd.DataFrame, months: pd.DataFrame, rm, currency: str  # noqa: ANN001
+                  ) -> Table:
+    """Per phase: months, investment, operating cost a month at its end, savings against
+    the baseline (95% CI) and the cumulative net at the phase's end."""
+    idx = summary.set_index(["variant", "scope", "metric"])
+    table = Table(title=f"Budget phases ({currency}; operating cost and savings per month "
+                  "at the end of the phase, mean [95% CI])", title_justify="left")
+    for col in ("phase", "months", "investment", "operating / month",
+                "savings / month vs baseline", "cumulative net at end"):
+        table.add_column(col, justify="left" if col == "phase" else "right")
+    base = idx.loc[("baseline", "cost", "operating_per_month")]
+    table.add_row("baseline", "–", "–", f"{base['mean']:,.0f}", "–", "–")
+    end = 0
+    for ph in rm.phases:
+        start, end = end + 1, end + ph.months
+        op = idx.loc[(ph.name, "cost", "operating_per_month")]
+        sav = idx.loc[(ph.name, "cost", "savings_per_month")]
+        row = months[months["month"] == min(end, len(months))]
+        cum = row.iloc[0] if not row.empty else None
+        table.add_row(ph.name + (" (ramp)" if ph.ramp else ""), f"{start}–{end}",
+                      f"{ph.investment:,.0f}", f"{op['mean']:,.0f}",
+                      f"{sav['mean']:+,.0f} [{sav['ci_low']:+,.0f}, {sav['ci_high']:+,.0f}]",
+                      "–" if cum is None else f"{cum['cumulative_net']:+,.0f}")
+    return table
+
+
+def payback_line(summary: pd.DataFrame, horizon: int) -> str:
+    r = summary[summary["scope"] == "roadmap"].set_index("metric")
+    pay, lo, hi = (r.loc[m, "mean"] for m in ("payback_month", "payback_month_low",
+                                                "payback_month_high"))
+
+    def month(x: float) -> str:
+        return f"month {x:.0f}" if not math.isnan(x) else f"not within {horizon} months"
+
+    roi = r.loc["roi"]
+    text = (f"payback: [bold]{month(pay)}[/] (range {month(lo)} – {month(hi)}, from the 95% "
+            f"CI of the cumulative net)")
+    if not math.isnan(roi["mean"]):
+        text += (f"; ROI over {horizon} months: [bold]{roi['mean']:+.0%}[/] "
+                 f"[{roi['ci_low']:+.0%}, {roi['ci_high']:+.0%}]")
+    return text

@@ -133,6 +133,8 @@ class Engine:
                           for i, c in enumerate(chans)]
         self.queue_level = [Level(0.0, h) for _ in range(n_ch * n_ty)]
         self.busy_level = [Level(0.0, h) for _ in range(n_ti)]
+        # busy agents + slack = contacts in service / concurrency (chat slots in use)
+        self.slack_level = [Level(0.0, h) for _ in range(n_ti)]
         self.staff_level = [Level(0.0, h) for _ in range(n_ti)]
         tiers = [sc.tiers[k] for k in tables.tiers]
         self.fcr = [[tier.resolution.get(y, 1.0) for y in tables.types] for tier in tiers]
@@ -151,6 +153,7 @@ class Engine:
         self.bot_sessions = [0] * n_ch
         self.handled = [0] * n_ti
         self.backlog: list[tuple[int, ...]] = []
+        self.busy_snaps: list[tuple[float, ...]] = []
         self.pending = 0
         self.horizon_over = False
         self.arrivals_end = h + DRAIN_LIMIT_S
@@ -344,9 +347,14 @@ class Engine:
             else:
                 c.plan = LOST
         c.handle_s = handle
+        k = self.conc[c.ch]
         if a.held == 0:
             a.ch = c.ch
             self.busy_level[tier].change(now, 1)
+            if k > 1:
+                self.slack_level[tier].change(now, 1.0 / k - 1.0)
+        elif k > 1:
+            self.slack_level[tier].change(now, 1.0 / k)
         a.held += 1
         if c.measured:
             self.handled[tier] += 1
@@ -364,6 +372,10 @@ class Engine:
         a.held -= 1
         if a.held == 0:
             self.busy_level[a.tier].change(now, -1)
+            if k > 1:
+                self.slack_level[a.tier].change(now, 1.0 - 1.0 / k)
+        elif k > 1:
+            self.slack_level[a.tier].change(now, -1.0 / k)
         c.handle_total += c.handle_s
         if self.trace is not None:
             self.trace.append((c.cid, now, "transfer" if c.plan == TRANSFER else "end",
@@ -523,6 +535,12 @@ class Engine:
         now = ev.arg
         if 0.0 < now <= self.horizon_s:
             self.backlog.append(tuple(self.waiting))
+            for lv in self.busy_level:
+                lv.change(now, 0.0)
+            for lv in self.slack_level:
+                lv.change(now, 0.0)
+            self.busy_snaps.append(tuple(b.area + s.area for b, s in zip(
+                self.busy_level, self.slack_level, strict=True)))
         for k, st in enumerate(self.staffing):
             self._set_staff(k, st.on_queue_at(now), now)
         nxt = now + self.slot_s
@@ -569,5 +587,8 @@ class Engine:
             bot_sessions=tuple(self.bot_sessions),
             handled=tuple(self.handled),
             backlog=tuple(self.backlog),
+            busy_snaps=tuple(self.busy_snaps),
+            load_area=tuple(b.close() + s.close() for b, s in zip(
+                self.busy_level, self.slack_level, strict=True)),
             trace=self.trace,
         )

@@ -111,12 +111,15 @@ def replication_metrics(sc: Scenario, tables: RouteTables, rec: RunRecord) -> Me
 
 def interval_rows(sc: Scenario, tables: RouteTables, rec: RunRecord) -> list[dict[str, float]]:
     """Per reporting interval and channel: offered, answered, abandoned, asa_s,
-    service_level, backlog at the interval's end, and agents on queue per tier."""
+    service_level, backlog at the interval's end, and per tier the agents on queue
+    (``agents_<tier>``) and the mean busy agents (``busy_<tier>``: contacts in service /
+    concurrency, i.e. agent slots in use)."""
     c = rec.contacts
     slot_s = sc.interval_minutes * 60.0
     n_slots = max(1, math.ceil(rec.horizon_s / slot_s - 1e-9))
     slot = np.minimum((c.arrival_s // slot_s).astype(np.int64), n_slots - 1)
     staffing = {t: tier_staffing(sc, t) for t in tables.tiers}
+    busy = busy_by_interval(rec, slot_s, n_slots)
     rows = []
     for ci, ch in enumerate(tables.channels):
         thr = sc.channels[ch].service_level_threshold_s
@@ -140,5 +143,17 @@ def interval_rows(sc: Scenario, tables: RouteTables, rec: RunRecord) -> list[dic
                 "backlog": float(rec.backlog[i][ci]) if i < len(rec.backlog) else math.nan,
                 **{f"agents_{t}": float(st.on_queue_at(i * slot_s))
                    for t, st in staffing.items()},
+                **{f"busy_{t}": float(busy[i, k]) for k, t in enumerate(tables.tiers)},
             })
     return rows
+
+
+def busy_by_interval(rec: RunRecord, slot_s: float, n_slots: int) -> np.ndarray:
+    """Mean agent slots in use (contacts in service / concurrency) per measured interval
+    (rows) and tier (columns)."""
+    snaps = list(rec.busy_snaps[:n_slots])
+    if len(snaps) < n_slots:  # the horizon ends inside an interval
+        snaps.append(rec.load_area)
+    cum = np.vstack([np.zeros(len(rec.load_area)), np.array(snaps, dtype=float)])
+    length = np.minimum(slot_s, rec.horizon_s - np.arange(n_slots) * slot_s)
+    return np.diff(cum, axis=0) / length[:, None]

@@ -50,6 +50,22 @@ def square_root_start(sc: Scenario, tiers: list[str]) -> dict[str, int]:
     return {k: max(1, round(need * (current[k] or 1) / total)) for k in tiers}
 
 
+def target_gap(targets: list[Target], est: dict[tuple[str, str], Estimate]) -> float:
+    """Sum of relative violations of the steerable targets by the pessimistic end of each
+    95% CI (0 = every steerable target 'met' on these replications)."""
+    total = 0.0
+    for t in targets:
+        if not steerable(t):
+            continue
+        e = est.get(tuple(t.metric.split(".")))
+        if e is None or math.isnan(e.mean):
+            continue
+        v = (e.ci_high if t.max is not None else e.ci_low) if e.n >= 2 else e.mean
+        scale = abs(t.limit) or 1.0
+        total += max(0.0, (v - t.limit) if t.max is not None else (t.limit - v)) / scale
+    return total
+
+
 @dataclass
 class Search:
     scenario: Scenario
@@ -78,19 +94,7 @@ class Search:
         return [self.cache[self.key(c)] for c in candidates]
 
     def gap(self, est: dict[tuple[str, str], Estimate]) -> float:
-        """Sum of relative violations of the steerable targets by the pessimistic end of
-        each 95% CI (0 = every steerable target 'met' on these replications)."""
-        total = 0.0
-        for t in self.scenario.targets:
-            if not steerable(t):
-                continue
-            e = est.get(tuple(t.metric.split(".")))
-            if e is None or math.isnan(e.mean):
-                continue
-            v = (e.ci_high if t.max is not None else e.ci_low) if e.n >= 2 else e.mean
-            scale = abs(t.limit) or 1.0
-            total += max(0.0, (v - t.limit) if t.max is not None else (t.limit - v)) / scale
-        return total
+        return target_gap(self.scenario.targets, est)
 
     def covered_without(self, agents: dict[str, int], tier: str) -> bool:
         """Whether every contact type ``tier`` serves keeps another tier with agents."""
@@ -136,15 +140,24 @@ class Search:
         return agents
 
 
-def verify(sc: Scenario, agents: dict[str, int], workers: int | None
+def fresh(candidate: Scenario) -> Scenario:
+    """The same staffing with fresh random numbers (for verification)."""
+    return candidate.model_copy(update={"seed": candidate.seed + VERIFY_SEED_OFFSET})
+
+
+def verify(candidate: Scenario, workers: int | None
            ) -> tuple[list[tuple[Target, str]], list[RepResult]]:
-    """Target status of a staffing with fresh random numbers, and those replications
-    (as variant "optimized", so the report can reuse them)."""
-    fresh = with_agents(sc, agents).model_copy(update={"seed": sc.seed + VERIFY_SEED_OFFSET})
-    out = run_jobs([Job(sc.name, "optimized", fresh, r) for r in range(fresh.replications)],
+    """Target status of a candidate staffing with fresh random numbers, and those
+    replications (as variant "optimized", so the report can reuse them)."""
+    sc = fresh(candidate)
+    out = run_jobs([Job(sc.name, "optimized", sc, r) for r in range(sc.replications)],
                    workers)
     if not out.complete:
         raise RuntimeError(out.error or "interrupted")
     reps = [r.metrics for r in out.results]
     return [(t, target_status(t, estimate([m.get(tuple(t.metric.split(".")), math.nan)
                                            for m in reps]))) for t in sc.targets], out.results
+
+
+def steerable_met(status: list[tuple[Target, str]]) -> bool:
+    return all(st == "met" for t, st in status if steerable(t))

@@ -104,4 +104,9 @@ class RunRecord:
     bot_sessions: tuple[int, ...]        # per channel: bot sessions of measured contacts
     handled: tuple[int, ...]             # per tier: services of measured contacts
     backlog: tuple[tuple[int, ...], ...]  # per interval end, per channel: contacts waiting
-    trace: list[tuple] | None = None     # (contact, time_s, event, channel, type, tier)
+    # per interval end, per tier: load_area so far
+    busy_snaps: tuple[tuple[float, ...], ...] = ()
+    # per tier: integral of contacts in service / their channel's concurrency (agent-s; =
+    # busy_area without concurrency)
+    load_area: tuple[float, ...] = ()
+    trace: list[tuple] | None = None      # (contact, time_s, event, channel, type, tier)

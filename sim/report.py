@@ -1,150 +1,231 @@
-"""report.html: one self-contained page (plotly.js embedded, works offline).
+"""report.html: one self-contained page (plotly.js embedded once, works offline, prints).
 
-Built from the result tables only (never re-simulates), so ``ccsim report DIR`` can render
-it again from a results folder's CSV files.
+Built from the result files only (never re-simulates), so ``ccsim report DIR`` renders it
+again from a results folder. The first screen is the verdict: which targets each option
+meets, at what cost. Tables live in sim/report_tables.py, charts in sim/report_charts.py
+and sim/report_roadmap.py, the data in sim/report_data.py.
+
+A hidden ``#ccsim-render-status`` element is filled in the browser once the charts have
+rendered (chart count, rendered count, titles, missing target lines, JavaScript errors);
+tests/test_browser.py reads it from a headless Chromium.
 """
 
 from __future__ import annotations
 
 import html
-import json
-import math
 from pathlib import Path
 
 import pandas as pd
-import plotly.graph_objects as go
 import plotly.io as pio
-import yaml
 
-from sim.errors import InputError
+from sim.report_charts import Chart, frontier, run_charts, staffing_by_interval
+from sim.report_data import ReportData, load_folder
+from sim.report_roadmap import roadmap_charts, roadmap_html
+from sim.report_tables import (
+    cost_html,
+    differences_html,
+    kpi_html,
+    scenario_html,
+    staffing_html,
+    targets_html,
+    verdict_html,
+)
 from sim.results import write_atomic
 
 _CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;
-max-width:1100px;color:#222;padding:0 16px}
-h1{font-size:1.5em;margin-bottom:.2em} h2{font-size:1.15em;margin-top:1.6em}
-table{border-collapse:collapse;font-size:.9em;margin:.5em 0}
-th,td{border-bottom:1px solid #ddd;padding:4px 10px;text-align:right}
-th:first-child,td:first-child,th:nth-child(2),td:nth-child(2){text-align:left}
-.met{color:#137333;font-weight:600}.missed{color:#c5221f;font-weight:600}
-.uncertain{color:#b06000;font-weight:600}.muted{color:#666;font-size:.85em}
-@media print{.chart{page-break-inside:avoid}}
+*{box-sizing:border-box}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:20px auto;
+max-width:1100px;color:#202124;padding:0 16px;line-height:1.4}
+h1{font-size:1.45em;margin:0 0 .2em} h2{font-size:1.15em;margin:1.6em 0 .4em;
+border-bottom:2px solid #e8eaed;padding-bottom:.2em}
+nav{font-size:.85em;margin:.4em 0 1em} nav a{margin-right:1em;color:#1a73e8}
+.tw{overflow-x:auto}
+table{border-collapse:collapse;font-size:.85em;margin:.5em 0;width:auto}
+th,td{border-bottom:1px solid #e0e0e0;padding:4px 8px;text-align:right;vertical-align:top}
+th{background:#f8f9fa;font-weight:600}
+th:first-child,td:first-child{text-align:left}
+table.verdict td,table.cost td,table.kpi td,table.diff td,table.targets td{white-space:nowrap}
+table.glance td,table.glance th,table.kpi td:nth-child(2),table.targets td:nth-child(2){
+text-align:left}
+table.verdict{font-size:.9em} table.verdict td.st{text-align:center;min-width:7em}
+td.st.met{background:#e6f4ea;color:#137333} td.st.missed{background:#fce8e6;color:#a50e0e}
+td.st.uncertain{background:#fef7e0;color:#8a4b00} td.st{font-weight:600}
+td.st .v{font-weight:400;color:#3c4043}
+.met{color:#137333;font-weight:600}.missed{color:#a50e0e;font-weight:600}
+.uncertain{color:#8a4b00;font-weight:600} .better{color:#137333;font-weight:600}
+.worse{color:#a50e0e;font-weight:600} b.best{background:#137333;color:#fff;border-radius:3px;
+padding:0 4px;font-size:.8em}
+.ci{color:#5f6368;font-size:.85em} .muted{color:#5f6368;font-size:.85em}
+.note{color:#5f6368;font-size:.8em;max-width:60em} .lead{font-size:1.05em}
+ul.facts{margin:.3em 0;padding-left:1.2em}
+figure.chart{margin:.6em 0;border:1px solid #e8eaed;border-radius:4px;padding:4px}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:8px}
+.grid figure.chart{margin:0;min-width:0}
+figure.chart .modebar{opacity:0;transition:opacity .2s}
+figure.chart:hover .modebar{opacity:1}
+footer{margin-top:2em;color:#5f6368;font-size:.8em}
+@page{size:A4;margin:12mm}
+@media print{body{max-width:none;margin:0;padding:0;font-size:9.5pt}
+nav,.modebar-container{display:none!important}
+figure.chart,table.verdict,tr{break-inside:avoid} h2{break-after:avoid}
+*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 """
 
+# Runs before plotly.js: collect JavaScript errors for the status element.
+_HEAD_JS = """window.__ccsimErrors=[];
+window.addEventListener('error',function(e){__ccsimErrors.push(String(e.message||e));});
+window.addEventListener('unhandledrejection',function(e){
+__ccsimErrors.push('unhandled rejection: '+String(e.reason));});"""
 
-def _fmt(x: float) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    return f"{x:,.4g}" if abs(x) < 1e5 else f"{x:,.0f}"
+# After load: wait until every chart has an SVG, then fill #ccsim-render-status. Also fit
+# the charts to the paper when printing.
+_STATUS_JS = """(function(){
+function txt(f){var t=f.querySelector('.gtitle');return t?t.textContent:'';}
+function check(n){
+ var figs=document.querySelectorAll('figure.chart'),done=0,titles=[],missing=[];
+ figs.forEach(function(f){
+  if(f.querySelector('.js-plotly-plot .main-svg'))done++;
+  titles.push(txt(f));
+  var want=+(f.getAttribute('data-targets')||0);
+  var labels=[].filter.call(f.querySelectorAll('.annotation-text'),function(a){
+   return a.textContent.indexOf('target')===0;}).length;
+  var dashed=[].filter.call(f.querySelectorAll('.shapelayer path'),function(p){
+   var s=p.style.strokeDasharray;return s&&s!=='none';}).length;
+  if(labels<want||dashed<want)missing.push(txt(f)||f.getAttribute('data-chart'));
+ });
+ if(done<figs.length&&n<100){setTimeout(function(){check(n+1);},100);return;}
+ if(typeof Plotly==='undefined')__ccsimErrors.push('plotly.js did not load');
+ var s=document.getElementById('ccsim-render-status');
+ s.setAttribute('data-charts',figs.length);s.setAttribute('data-rendered',done);
+ s.setAttribute('data-titles',JSON.stringify(titles));
+ s.setAttribute('data-missing-targets',JSON.stringify(missing));
+ s.setAttribute('data-errors',JSON.stringify(__ccsimErrors));
+ s.setAttribute('data-state','done');
+}
+function plots(){return document.querySelectorAll('.js-plotly-plot');}
+window.addEventListener('load',function(){
+ if(typeof Plotly!=='undefined')plots().forEach(function(el){Plotly.Plots.resize(el);});
+ check(0);});
+window.addEventListener('beforeprint',function(){plots().forEach(function(el){
+ var w=el.closest('.grid')?330:690;if(el.offsetWidth>w)Plotly.relayout(el,{width:w});});});
+window.addEventListener('afterprint',function(){plots().forEach(function(el){
+ Plotly.relayout(el,{width:null,autosize:true}).then(function(){Plotly.Plots.resize(el);});
+});});
+})();"""
 
-
-def _targets_html(targets: pd.DataFrame) -> str:
-    if targets.empty:
-        return "<p class=muted>No targets declared.</p>"
-    rows = []
-    for _, r in targets.iterrows():
-        op = "≤" if r["bound"] == "max" else "≥"
-        rows.append(
-            f"<tr><td>{html.escape(str(r['scenario']))}/{html.escape(str(r['variant']))}</td>"
-            f"<td>{html.escape(r['metric'])}</td><td>{op} {r['limit']:g}</td>"
-            f"<td>{_fmt(r['mean'])}</td><td>{_fmt(r['ci_low'])} – {_fmt(r['ci_high'])}</td>"
-            f"<td class={r['status']}>{r['status']}</td></tr>")
-    return ("<table><tr><th>option</th><th>metric</th><th>target</th><th>mean</th>"
-            "<th>95% CI</th><th>status</th></tr>" + "".join(rows) + "</table>")
-
-
-def _kpi_html(summary: pd.DataFrame) -> str:
-    keep = ["offered", "automation_rate", "asa_s", "service_level", "abandon_rate",
-            "block_rate", "aht_s", "occupancy", "total", "per_contact", "labor_share"]
-    df = summary[summary["metric"].isin(keep)].copy()
-    if df.empty:
-        return ""
-    df["option"] = df["scenario"] + "/" + df["variant"]
-    df["cell"] = [f"{_fmt(m)}" + ("" if math.isnan(lo) else f" <span class=muted>"
-                                  f"[{_fmt(lo)}, {_fmt(hi)}]</span>")
-                  for m, lo, hi in zip(df["mean"], df["ci_low"], df["ci_high"], strict=True)]
-    wide = df.pivot_table(index=["scope", "metric"], columns="option", values="cell",
-                          aggfunc="first", sort=False)
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in wide.columns)
-    body = "".join(
-        f"<tr><td>{html.escape(s)}</td><td>{html.escape(m)}</td>"
-        + "".join(f"<td>{v if isinstance(v, str) else '–'}</td>" for v in row) + "</tr>"
-        for (s, m), row in zip(wide.index, wide.values, strict=True))
-    return f"<table><tr><th>scope</th><th>metric</th>{head}</tr>{body}</table>"
-
-
-def _charts(summary: pd.DataFrame, intervals: pd.DataFrame, targets: pd.DataFrame) -> list:
-    figs = []
-    if not intervals.empty:
-        fig = go.Figure()
-        for (sc, var, ch), df in intervals.groupby(["scenario", "variant", "channel"],
-                                                   sort=False):
-            fig.add_trace(go.Scatter(x=df["start_h"], y=df["service_level"], mode="lines",
-                                     name=f"{ch} · {sc}/{var}"))
-        sl_targets = targets[targets["metric"].str.endswith(".service_level")] \
-            if not targets.empty else targets
-        for limit in sorted(set(sl_targets["limit"])) if not sl_targets.empty else []:
-            fig.add_hline(y=limit, line_dash="dash", annotation_text=f"target {limit:g}")
-        fig.update_layout(title="Service level by interval", xaxis_title="hour of horizon",
-                          yaxis_title="service level", yaxis_tickformat=".0%")
-        figs.append(fig)
-    occ = summary[summary["metric"] == "occupancy"]
-    if not occ.empty:
-        fig = go.Figure()
-        for (sc, var), df in occ.groupby(["scenario", "variant"], sort=False):
-            fig.add_trace(go.Bar(x=df["scope"], y=df["mean"], name=f"{sc}/{var}",
-                                 error_y={"type": "data", "symmetric": False,
-                                          "array": (df["ci_high"] - df["mean"]).fillna(0),
-                                          "arrayminus": (df["mean"] - df["ci_low"]).fillna(0)}))
-        fig.update_layout(title="Occupancy by tier", yaxis_tickformat=".0%", barmode="group")
-        figs.append(fig)
-    cost = summary[(summary["scope"] == "cost") & summary["metric"].isin(["labor", "bot"])]
-    if not cost.empty:
-        fig = go.Figure()
-        for metric, df in cost.groupby("metric", sort=False):
-            fig.add_trace(go.Bar(x=df["scenario"] + "/" + df["variant"], y=df["mean"],
-                                 name=metric))
-        fig.update_layout(title="Cost breakdown over the horizon", barmode="stack")
-        figs.append(fig)
-    return figs
+_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": "hover",
+           "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
 
 
-def render(tables: dict[str, pd.DataFrame], meta: dict, title: str) -> str:
-    figs = _charts(tables["summary"], tables["intervals"], tables["targets"])
-    charts = "".join(
-        f"<div class=chart>{pio.to_html(f, full_html=False, include_plotlyjs=(i == 0), default_height='420px')}</div>"  # noqa: E501
-        for i, f in enumerate(figs))
+class _Charts:
+    """Chart HTML in page order; plotly.js goes into the first chart only."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, charts: list[Chart], grid: bool = False) -> str:
+        out = []
+        for c in charts:
+            div = pio.to_html(c.fig, full_html=False, include_plotlyjs=self.count == 0,
+                              default_height=f"{c.height}px", config=_CONFIG)
+            self.count += 1
+            out.append(f"<figure class=chart data-chart='{html.escape(c.slug)}' "
+                       f"data-targets='{c.targets}'>{div}</figure>")
+        body = "".join(out)
+        return f"<div class=grid>{body}</div>" if grid and body else body
+
+
+def _sections(d: ReportData) -> list[tuple[str, str, str]]:
+    """(anchor, heading, html) in page order."""
+    charts = _Charts()
+    secs = [("verdict", "Verdict: targets met and cost per option", verdict_html(d))]
+    cmd = d.command
+    if cmd == "roadmap":
+        small, money = roadmap_charts(d)
+        secs.append(("roadmap", "Roadmap: cost, savings and payback",
+                     roadmap_html(d) + charts(money[::-1])))
+        if small:
+            secs.append(("phases", "KPIs by phase against targets", charts(small, grid=True)))
+    if cmd == "sweep":
+        fr = frontier(d)
+        if fr is not None:
+            secs.append(("frontier", "Cost vs service frontier", charts([fr]) + (
+                "<p class=note>Each point is one grid point (mean, 95% CI bars on both axes). "
+                "The Pareto frontier joins the points no other point beats on both cost and "
+                "service; colour: whether the point meets all its targets.</p>")))
+    if d.staffing is not None and not d.staffing.empty:
+        ch = staffing_by_interval(d)
+        secs.append(("staffing", "Optimized staffing",
+                     staffing_html(d) + (charts([ch]) if ch else "")))
+    diff = differences_html(d)
+    if diff:
+        secs.append(("differences", "Paired differences against the reference", diff))
+    secs += [("scenario", "Scenario at a glance", scenario_html(d)),
+             ("targets", "Targets (mean, 95% CI)", targets_html(d)),
+             ("kpis", "KPIs by channel and tier (mean, 95% CI)", kpi_html(d))]
+    run = {c.slug: c for c in run_charts(d)}
+    by_interval = [run[s] for s in ("interval-service_level", "interval-mean_queue_length",
+                                    "interval-asa_s", "interval-agents") if s in run]
+    if by_interval:
+        secs.append(("intervals", "Service and queue by interval", charts(by_interval)))
+    if "occupancy" in run:
+        secs.append(("occupancy", "Occupancy by tier", charts([run["occupancy"]])))
+    secs.append(("cost", "Cost", (charts([run["cost"]]) if "cost" in run else "")
+                 + cost_html(d)))
+    return secs
+
+
+def render_data(d: ReportData, title: str) -> str:
+    """The page for a results folder's data."""
+    meta = d.meta
+    esc = html.escape
     status = "" if meta.get("complete", True) else (
-        "<p class=missed>Incomplete run: " + html.escape(str(meta.get("error", ""))) + "</p>")
-    return (f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(title)}"
-            f"</title><style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>"
-            f"<p class=muted>ccsim {html.escape(str(meta.get('ccsim_version', '')))} · seed "
-            f"{meta.get('seed')} · {meta.get('replications')} replications · "
-            f"{html.escape(str(meta.get('end', '')))}</p>{status}"
-            f"<h2>Targets</h2>{_targets_html(tables['targets'])}"
-            f"<h2>Charts</h2>{charts}<h2>KPIs (mean, 95% CI)</h2>"
-            f"{_kpi_html(tables['summary'])}</body></html>")
+        "<p class=missed>Incomplete run: " + esc(str(meta.get("error", ""))) + " — "
+        f"{meta.get('replications_done', '?')} of {meta.get('replications_planned', '?')} "
+        "replications kept.</p>")
+    secs = _sections(d)
+    nav = "".join(f"<a href='#{a}'>{esc(h.split(':')[0])}</a>" for a, h, _ in secs)
+    body = "".join(f"<section id={a}><h2>{esc(h)}</h2>{x}</section>" for a, h, x in secs)
+    return (
+        f"<!doctype html><html lang=en><head><meta charset=utf-8>"
+        f"<meta name=viewport content='width=device-width,initial-scale=1'>"
+        f"<title>{esc(title)}</title><style>{_CSS}</style><script>{_HEAD_JS}</script></head>"
+        f"<body><h1>{esc(title)}</h1><p class=muted>ccsim {esc(d.command)} · ccsim "
+        f"{esc(str(meta.get('ccsim_version', '')))} · seed {esc(str(meta.get('seed')))} · "
+        f"{esc(str(meta.get('replications')))} replications per option · finished "
+        f"{esc(str(meta.get('end', '')))}</p>{status}<nav>{nav}</nav>{body}"
+        "<footer>Rendered from this folder's result files (summary.csv, targets.csv, "
+        "intervals.csv, scenario.yaml and the command's own files); re-render with "
+        "<code>ccsim report FOLDER</code>. 95% CIs are across independent replications.</footer>"
+        "<div id=ccsim-render-status hidden data-state=pending></div>"
+        f"<script>{_STATUS_JS}</script></body></html>")
+
+
+def render(tables: dict[str, pd.DataFrame], meta: dict, title: str,
+           scenario: object = None) -> str:
+    """The page from tables already in memory (no files read)."""
+    d = load_folder(None, tables, meta, scenario)
+    return render_data(d, title)
+
+
+def _title(meta: dict) -> str:
+    name = meta.get("scenario", "scenario")
+    return f"ccsim {'roadmap' if meta.get('command') == 'roadmap' else 'report'}: {name}"
 
 
 def write_report(out: Path, tables: dict[str, pd.DataFrame], meta: dict, scenario: object,
                  title: str | None = None) -> Path:
-    name = meta.get("scenario", "scenario")
-    page = render(tables, meta, title or f"ccsim report: {name}")
-    path = out / "report.html"
-    write_atomic(path, page)
+    """Write out/report.html from ``tables`` plus the folder's other result files
+    (differences.csv, staffing.csv, sweep.csv, roadmap.csv, scenario.yaml)."""
+    d = load_folder(Path(out), tables, meta, scenario)
+    path = Path(out) / "report.html"
+    write_atomic(path, render_data(d, title or meta.get("title") or _title(meta)))
     return path
 
 
 def rerender(results_dir: Path) -> Path:
-    d = Path(results_dir)
-    need = ["summary.csv", "targets.csv", "summary.json"]
-    missing = [n for n in need if not (d / n).exists()]
-    if missing:
-        raise InputError(f"not a results folder (missing {', '.join(missing)})", file=str(d))
-    tables = {n: pd.read_csv(d / f"{n}.csv") for n in ("summary", "targets")}
-    tables["intervals"] = (pd.read_csv(d / "intervals.csv") if (d / "intervals.csv").exists()
-                           else pd.DataFrame())
-    meta = json.loads((d / "summary.json").read_text())["meta"]
-    scenario = (yaml.safe_load((d / "scenario.yaml").read_text())
-                if (d / "scenario.yaml").exists() else None)
-    return write_report(d, tables, meta, scenario)
+    """Render report.html again from a results folder's files (``ccsim report DIR``)."""
+    d = load_folder(Path(results_dir))
+    path = Path(results_dir) / "report.html"
+    write_atomic(path, render_data(d, d.meta.get("title") or _title(d.meta)))
+    return path

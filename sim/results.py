@@ -132,6 +132,18 @@ def trace_table(options: Sequence[Option]) -> pd.DataFrame:
 
 # --- the folder --------------------------------------------------------------------------
 
+def _write_summary_json(out: Path, summary: pd.DataFrame, meta: dict) -> None:
+    rows = json.loads(summary.to_json(orient="records"))
+    write_atomic(out / "summary.json",
+                 json.dumps({"meta": meta, "rows": rows}, indent=1, allow_nan=False) + "\n")
+
+
+def rewrite_summary(out: Path, summary: pd.DataFrame, meta: dict) -> None:
+    """Write summary.csv and summary.json again (a command added rows or meta)."""
+    write_csv(out / "summary.csv", summary)
+    _write_summary_json(out, summary, meta)
+
+
 def write_results(out: Path, options: Sequence[Option], meta: dict,
                   resolved: dict | None = None, trace: bool = False) -> dict[str, pd.DataFrame]:
     """Write every file of the results folder; returns the tables written."""
@@ -144,9 +156,7 @@ def write_results(out: Path, options: Sequence[Option], meta: dict,
     }
     for name, df in tables.items():
         write_csv(out / f"{name}.csv", df)
-    rows = json.loads(tables["summary"].to_json(orient="records"))
-    write_atomic(out / "summary.json",
-                 json.dumps({"meta": meta, "rows": rows}, indent=1, allow_nan=False) + "\n")
+    _write_summary_json(out, tables["summary"], meta)
     if resolved is not None:
         write_atomic(out / "scenario.yaml",
                      yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True))

@@ -19,7 +19,7 @@ from sim import console as con
 from sim.compare import best_option, differences_table
 from sim.config import Scenario
 from sim.report import write_report
-from sim.results import group_options, write_csv, write_results
+from sim.results import group_options, rewrite_summary, write_csv, write_results
 from sim.runner import Job, Outcome, RepResult, default_workers, run_jobs
 
 
@@ -42,6 +42,11 @@ class Study:
     max_replications: int = 200
     backend: str = "local"                      # or "dask"
     scheduler: str | None = None                # dask scheduler address
+    # a command's own tables (e.g. roadmap economics): called with the written tables and
+    # meta once every replication is in; may add tables / summary rows and write files
+    extend: Callable[[dict[str, pd.DataFrame], dict], None] | None = None
+    # a command's own terminal output instead of the KPI / targets tables
+    printer: Callable[[object, dict[str, pd.DataFrame]], None] | None = None
 
 
 def run_study(st: Study) -> dict:
@@ -93,6 +98,9 @@ def run_study(st: Study) -> dict:
     if outcome.error:
         meta["error"] = outcome.error
     tables = write_results(st.out, options, meta, st.resolved, trace=st.trace)
+    if st.extend is not None and outcome.complete:
+        st.extend(tables, meta)
+        rewrite_summary(st.out, tables["summary"], meta)
     diffs = None
     if st.command == "compare":
         diffs = differences_table(options)
@@ -108,6 +116,9 @@ def run_study(st: Study) -> dict:
             doc["differences"] = json.loads(diffs.to_json(orient="records"))
             doc["best"] = list(best) if best else None
         typer.echo(json.dumps(doc))
+    elif st.printer is not None:
+        st.printer(term, tables)
+        _print_footer(term, st, outcome, planned)
     else:
         _print(term, st, tables, diffs, best, outcome, planned)
     if st.command == "sweep" and not st.as_json:
@@ -166,6 +177,10 @@ def _print(term, st: Study, tables: dict[str, pd.DataFrame],  # noqa: ANN001
     if st.command == "compare" and not tables["targets"].empty:
         term.print("best option (meets all its targets at the lowest total cost): "
                    + (f"[bold green]{best[0]}/{best[1]}[/]" if best else "none meets all targets"))
+    _print_footer(term, st, outcome, n_jobs)
+
+
+def _print_footer(term, st: Study, outcome, n_jobs: int) -> None:  # noqa: ANN001
     term.print(f"results: {st.out}/  (report: {st.out / 'report.html'})")
     if not outcome.complete:
         term.print(f"[bold red]incomplete[/]: {outcome.error}; kept "

@@ -1,0 +1,253 @@
+"""What report.html is made of: the tables of one results folder, with lookups and units.
+
+Read only from the result files (SPEC §5) so ``ccsim report DIR`` renders the same page
+again; nothing here simulates.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from sim.errors import InputError
+
+HOURS_PER_WEEK = 168.0
+HOURS_PER_MONTH = 8760.0 / 12.0   # as sim.costs
+PERCENT = {"service_level", "abandon_rate", "automation_rate", "occupancy", "fcr",
+           "labor_share", "p_wait", "block_rate", "repeat_rate", "roi"}
+COUNTS = {"offered", "bot_contained", "blocked", "queued", "answered", "abandoned",
+          "closed", "handled", "mean_queue_length"}
+LOWER_IS_BETTER = ("_s", "abandon_rate", "block_rate", "repeat_rate", "mean_queue_length",
+                   "transfers_per_contact", "occupancy", "labor", "bot", "total", "overhead",
+                   "per_contact", "payback_month")
+Key = tuple[str, str]  # (scenario, variant)
+
+
+def nan(x: object) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def unit(scope: str, metric: str, currency: str) -> str:
+    """Unit of a metric as shown on axes and in tables: s, %, agents, contacts, money."""
+    if metric.endswith("_s"):
+        return "s"
+    if metric in PERCENT:
+        return "%"
+    if scope == "cost":
+        return currency
+    if metric in ("agents", "paid_agents"):
+        return "agents"
+    if metric in COUNTS:
+        return "contacts"
+    return ""
+
+
+def fmt(x: object, u: str = "", with_unit: bool = True) -> str:
+    """A value in its unit: 85.2%, 17.3 s, CNY 1,234, 34.0 agents; – when missing."""
+    if nan(x):
+        return "–"
+    v = float(x)  # type: ignore[arg-type]
+    if u == "%":
+        return f"{v * 100:.1f}%" if with_unit else f"{v * 100:.1f}"
+    if u in ("", "s", "agents", "contacts"):
+        num = (f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:.3g}" if 0 < abs(v) < 1
+               else f"{v:,.1f}")
+        return f"{num} s" if with_unit and u == "s" else num
+    num = f"{v:,.2f}" if abs(v) < 100 else f"{v:,.0f}"  # money
+    return f"{u} {num}" if with_unit else num
+
+
+def limit_text(limit: float, u: str) -> str:
+    """A target's limit as written: 60 s, 85%, CNY 1,000."""
+    if u == "%":
+        return f"{limit * 100:g}%"
+    if u == "s":
+        return f"{limit:g} s"
+    return f"{u} {limit:,g}" if u not in ("", "agents", "contacts") else f"{limit:g}"
+
+
+def short_variant(variant: str) -> str:
+    """A sweep point's name, shorter: tiers.base.agents=30;tiers.advanced.agents=20 ->
+    base.agents=30, advanced.agents=20."""
+    parts = []
+    for p in variant.split(";"):
+        path, eq, val = p.partition("=")
+        parts.append(".".join(path.split(".")[-2:]) + eq + val)
+    return ", ".join(parts)
+
+
+def better_when_lower(metric: str) -> bool:
+    return metric.endswith(LOWER_IS_BETTER)
+
+
+@dataclass
+class ReportData:
+    meta: dict
+    summary: pd.DataFrame
+    targets: pd.DataFrame
+    intervals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    differences: pd.DataFrame | None = None
+    staffing: pd.DataFrame | None = None
+    sweep: pd.DataFrame | None = None
+    roadmap: pd.DataFrame | None = None
+    scenario: dict | None = None
+    scenario_note: str = ""
+    _values: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        s = self.summary
+        if not s.empty:
+            self._values = {k: (m, lo, hi) for k, m, lo, hi in zip(
+                zip(s["scenario"], s["variant"], s["scope"], s["metric"], strict=True),
+                s["mean"], s["ci_low"], s["ci_high"], strict=True)}
+
+    # --- what the folder holds ----------------------------------------------------------
+    @property
+    def command(self) -> str:
+        return str(self.meta.get("command", "run"))
+
+    @property
+    def currency(self) -> str:
+        return str((self.scenario or {}).get("currency") or self.meta.get("currency") or "CNY")
+
+    @property
+    def options(self) -> list[Key]:
+        """(scenario, variant) in the order the run gave them; a roadmap's baseline and
+        phases in roadmap order."""
+        if self.summary.empty:
+            return []
+        s = self.summary[self.summary["scope"] != "roadmap"]
+        keys = list(dict.fromkeys(zip(s["scenario"], s["variant"], strict=True)))
+        if self.command == "roadmap":
+            order = ["baseline"] + [str(p.get("name")) for p in self.meta.get("phases", [])]
+            keys.sort(key=lambda k: order.index(k[1]) if k[1] in order else len(order))
+        return keys
+
+    def label(self, key: Key) -> str:
+        if self.command == "sweep":
+            return short_variant(key[1])
+        if len({k[0] for k in self.options}) <= 1:
+            return key[1]
+        return key[0] if key[1] == "base" else f"{key[0]}/{key[1]}"
+
+    def value(self, key: Key, scope: str, metric: str) -> tuple[float, float, float]:
+        return self._values.get((key[0], key[1], scope, metric), (math.nan,) * 3)
+
+    def has(self, scope: str, metric: str) -> bool:
+        return any(not nan(self.value(k, scope, metric)[0]) for k in self.options)
+
+    def target_list(self) -> list[tuple[str, str, float]]:
+        """Distinct targets (metric, bound, limit) in the order declared."""
+        t = self.targets
+        if t.empty:
+            return []
+        return list(dict.fromkeys(zip(t["metric"], t["bound"], t["limit"].astype(float),
+                                      strict=True)))
+
+    def target_row(self, key: Key, metric: str, bound: str, limit: float) -> dict | None:
+        t = self.targets
+        if t.empty:
+            return None
+        m = t[(t["scenario"] == key[0]) & (t["variant"] == key[1]) & (t["metric"] == metric)
+              & (t["bound"] == bound) & (t["limit"].astype(float) == limit)]
+        return None if m.empty else m.iloc[0].to_dict()
+
+    def overall_status(self, key: Key) -> str:
+        """missed if any target is missed, else uncertain if any is, else met; "" if none."""
+        st = [r["status"] for m, b, lim in self.target_list()
+              if (r := self.target_row(key, m, b, lim)) is not None]
+        if not st:
+            return ""
+        return "missed" if "missed" in st else "uncertain" if "uncertain" in st else "met"
+
+    def channels(self) -> list[str]:
+        if self.scenario and isinstance(self.scenario.get("channels"), dict):
+            return list(self.scenario["channels"])
+        if not self.intervals.empty and "channel" in self.intervals:
+            return list(dict.fromkeys(self.intervals["channel"]))
+        return []
+
+    def tiers(self) -> list[str]:
+        if self.scenario and isinstance(self.scenario.get("tiers"), dict):
+            return list(self.scenario["tiers"])
+        occ = self.summary[self.summary["metric"] == "occupancy"] if not self.summary.empty \
+            else self.summary
+        return list(dict.fromkeys(occ["scope"])) if not occ.empty else []
+
+    def horizon_h(self, key: Key) -> float:
+        """Measured hours of an option: the scenario's horizon (with a variant's override),
+        else the span of its intervals."""
+        sc = self.scenario or {}
+        if sc.get("name") in (None, key[0]) and "horizon_hours" in sc:
+            over = (sc.get("variants") or {}).get(key[1]) or {}
+            return float(over.get("horizon_hours", sc["horizon_hours"]))
+        iv = self.intervals
+        if not iv.empty and "start_h" in iv:
+            mine = iv[(iv["scenario"] == key[0]) & (iv["variant"] == key[1])]["start_h"]
+            starts = sorted(set(mine))
+            if len(starts) >= 2:
+                return starts[-1] + (starts[1] - starts[0])
+        return math.nan
+
+    def per_hour_cost(self, key: Key) -> float:
+        return self.value(key, "cost", "total")[0] / self.horizon_h(key)
+
+
+def _csv(path: Path) -> pd.DataFrame | None:
+    if not path.exists():
+        return None
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+
+
+def load_folder(folder: Path | None, tables: dict[str, pd.DataFrame] | None = None,
+                meta: dict | None = None, scenario: object = None) -> ReportData:
+    """The report's data from a results folder; ``tables``/``meta`` given by the caller
+    (the files just written) take precedence over the files; ``folder`` None reads none."""
+    tables = dict(tables or {})
+    if folder is None:
+        return _data(tables, meta or {}, scenario, None)
+    d = Path(folder)
+    if meta is None:
+        need = ["summary.csv", "targets.csv", "summary.json"]
+        missing = [n for n in need if not (d / n).exists()]
+        if missing:
+            raise InputError(f"not a results folder (missing {', '.join(missing)})",
+                             file=str(d))
+        meta = json.loads((d / "summary.json").read_text(encoding="utf-8"))["meta"]
+    for name in ("summary", "targets", "intervals", "differences", "staffing", "sweep",
+                 "roadmap"):
+        if name not in tables or tables[name] is None:
+            df = _csv(d / f"{name}.csv")
+            if df is not None:
+                tables[name] = df
+    resolved = None
+    if (d / "scenario.yaml").exists():
+        resolved = yaml.safe_load((d / "scenario.yaml").read_text(encoding="utf-8"))
+    return _data(tables, meta, scenario, resolved)
+
+
+def _data(tables: dict[str, pd.DataFrame], meta: dict, scenario: object,
+          resolved: object) -> ReportData:
+    sc_dict, note = (resolved if isinstance(resolved, dict) else None), ""
+    if sc_dict is None and hasattr(scenario, "model_dump"):
+        sc_dict = scenario.model_dump(mode="json", exclude_none=True)  # type: ignore[union-attr]
+        note = "the first option's scenario (this folder has no scenario.yaml)"
+    elif sc_dict is None and isinstance(scenario, dict):
+        sc_dict = scenario
+    empty = pd.DataFrame(columns=["scenario", "variant", "scope", "metric", "mean", "ci_low",
+                                  "ci_high", "replications"])
+    return ReportData(
+        meta=meta, summary=tables.get("summary", empty),
+        targets=tables.get("targets", pd.DataFrame()),
+        intervals=tables.get("intervals", pd.DataFrame()),
+        differences=tables.get("differences"), staffing=tables.get("staffing"),
+        sweep=tables.get("sweep"), roadmap=tables.get("roadmap"),
+        scenario=sc_dict if isinstance(sc_dict, dict) else None, scenario_note=note)

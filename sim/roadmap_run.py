@@ -1,0 +1,59 @@
+"""`ccsim roadmap`: simulate every state of a roadmap under common random numbers, then
+add the economics (roadmap.csv, scope `roadmap` rows) and print the phase tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from sim import console as con
+from sim.economics import roadmap_tables
+from sim.results import write_csv
+from sim.roadmap import BASELINE, load_roadmap
+from sim.study import Study, run_study
+
+
+def run_roadmap(path: Path, *, reps: int | None, seed: int | None, out: Path | None,
+                workers: int | None, quiet: bool, as_json: bool, backend: str,
+                scheduler: str | None, default_out: Callable[[str], Path]) -> dict:
+    lr = load_roadmap(path, reps, seed)
+    rm = lr.roadmap
+    folder = out or default_out(f"roadmap-{rm.roadmap}")
+
+    def extend(tables: dict[str, pd.DataFrame], meta: dict) -> None:
+        months, extra = roadmap_tables(lr, tables["replications"])
+        write_csv(folder / "roadmap.csv", months)
+        tables["roadmap"] = months
+        tables["summary"] = pd.concat([tables["summary"], extra], ignore_index=True)
+
+    phases = [BASELINE, *[p.name for p in rm.phases]]
+
+    def printer(term, tables: dict[str, pd.DataFrame]) -> None:  # noqa: ANN001
+        sc = lr.points[0].scenario
+        ends = tables["summary"][tables["summary"]["variant"].isin(phases)]
+        term.print(con.kpi_table(ends, list(sc.channels), list(sc.tiers), sc.currency,
+                                 title=f"roadmap {rm.roadmap}: KPIs at the end of each phase "
+                                 f"({sc.replications} replications, mean ± 95% CI "
+                                 "half-width; common random numbers)"))
+        tt = con.phase_targets_table(tables["targets"], phases)
+        if tt is not None:
+            term.print(tt)
+        if "roadmap" in tables:
+            term.print(con.roadmap_table(tables["summary"], tables["roadmap"], rm, sc.currency))
+            term.print(con.payback_line(tables["summary"], rm.horizon))
+
+    meta = {"roadmap_file": str(path), "roadmap_sha256": lr.file_hash,
+            "baseline_file": str(lr.baseline.path), "horizon_months": rm.horizon,
+            "phases": [{"name": p.name, "months": p.months, "investment": p.investment,
+                        "ramp": p.ramp, "end_month": lr.phase_end(p.name)}
+                       for p in rm.phases],
+            "points": [{"variant": p.variant, "phase": p.phase, "month": p.month}
+                       for p in lr.points]}
+    resolved = {"roadmap": lr.raw, "baseline": {k: v for k, v in lr.baseline.raw.items()
+                                                if k != "variants"}}
+    return run_study(Study(
+        "roadmap", rm.roadmap, [(rm.roadmap, p.variant, p.scenario) for p in lr.points],
+        folder, workers, False, quiet, as_json, f"roadmap {rm.roadmap}", meta, resolved,
+        backend=backend, scheduler=scheduler, extend=extend, printer=printer))
