@@ -328,7 +328,8 @@ def roadmap(file: Annotated[Path, typer.Argument(help="Roadmap YAML file (SPEC Â
             seed: Annotated[int | None, typer.Option("--seed", min=0)] = None,
             out: OutOpt = None, workers: WorkersOpt = None, quiet: QuietOpt = False,
             as_json: JsonOpt = False, fail_on_missed: FailOpt = False,
-            backend: BackendOpt = "local", scheduler: SchedulerOpt = None) -> None:
+            backend: BackendOpt = "local", scheduler: SchedulerOpt = None,
+            sets: SetOpt = None) -> None:
     """Simulate budget phases on a baseline: per-phase KPIs and targets, monthly cost
     against the baseline, cumulative net savings, payback month and ROI."""
     from sim.roadmap_run import run_roadmap
@@ -336,7 +337,8 @@ def roadmap(file: Annotated[Path, typer.Argument(help="Roadmap YAML file (SPEC Â
     try:
         result = run_roadmap(file, reps=reps, seed=seed, out=out, workers=workers,
                              quiet=quiet, as_json=as_json, backend=backend,
-                             scheduler=scheduler, default_out=_default_out)
+                             scheduler=scheduler, default_out=_default_out,
+                             overrides=_parse_sets(sets))
     except InputError as err:
         _fail_input(err)
     _exit_for(result, fail_on_missed)
@@ -434,17 +436,16 @@ def report(results_dir: Annotated[Path, typer.Argument(help="A results folder.")
 
 @app.command()
 def demo(out: OutOpt = None, workers: WorkersOpt = None, quiet: QuietOpt = False) -> None:
-    """Run the bundled example scenario end to end."""
-    scen = ROOT / "scenarios" / "demo.yaml"
-    if not scen.exists():
-        scen = Path("scenarios") / "demo.yaml"
+    """Tell the story of the bundled scenarios in under a minute: the 2024 baseline and
+    its options, then the 2026 budget roadmap with payback."""
+    from sim.demo import exit_code, run_demo
+
+    root = ROOT if (ROOT / "scenarios" / "baseline.yaml").exists() else Path(".")
     try:
-        result = simulate_file(scen, reps=None, seed=None, out=out or _default_out("demo"),
-                               workers=workers, trace=False, quiet=quiet, as_json=False,
-                               overrides=[], title="ccsim demo: the baseline and two options")
+        results = run_demo(root, out or _default_out("demo"), workers, quiet)
     except InputError as err:
         _fail_input(err)
-    _exit_for(result, False)
+    raise typer.Exit(exit_code(results))
 
 
 def main() -> None:

@@ -68,8 +68,10 @@ def _cell(row: pd.Series | None, fmt: str) -> str:
 
 
 def kpi_table(summary: pd.DataFrame, channels: Sequence[str], tiers: Sequence[str],
-              currency: str, title: str = "KPIs (mean ± 95% CI half-width)") -> Table:
-    """Rows: KPIs by scope; columns: one per (scenario, variant)."""
+              currency: str, title: str = "KPIs (mean ± 95% CI half-width)",
+              only: set[str] | None = None) -> Table:
+    """Rows: KPIs by scope; columns: one per (scenario, variant). ``only``: show just
+    these metric names (a compact table)."""
     keys = list(dict.fromkeys(zip(summary["scenario"], summary["variant"], strict=True)))
     multi_scenario = len({k[0] for k in keys}) > 1
     table = Table(title=title, title_justify="left")
@@ -80,6 +82,8 @@ def kpi_table(summary: pd.DataFrame, channels: Sequence[str], tiers: Sequence[st
     idx = summary.set_index(["scenario", "variant", "scope", "metric"])
 
     def add(scope: str, metric: str, label: str, fmt: str) -> None:
+        if only is not None and metric not in only:
+            return
         cells = []
         for sc, var in keys:
             key = (sc, var, scope, metric)
@@ -166,12 +170,13 @@ def differences_table(diffs: pd.DataFrame, summary: pd.DataFrame,
     return table
 
 
-def phase_targets_table(targets: pd.DataFrame, order: Sequence[str]) -> Table | None:
-    """Targets (rows) by phase (columns): status in colour with the mean."""
+def target_matrix(targets: pd.DataFrame, order: Sequence[str], what: str = "phase"
+                  ) -> Table | None:
+    """Targets (rows) by option or phase (columns): status in colour with the mean."""
     sel = targets[targets["variant"].isin(order)]
     if sel.empty:
         return None
-    table = Table(title="Targets by phase (met / missed / uncertain: the 95% CI straddles "
+    table = Table(title=f"Targets by {what} (met / missed / uncertain: the 95% CI straddles "
                   "the target)", title_justify="left")
     table.add_column("metric", no_wrap=True)
     table.add_column("target")

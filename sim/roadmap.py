@@ -69,8 +69,8 @@ class Roadmap(_Strict):
     @property
     def horizon(self) -> int:
         """Months evaluated: the file's ``horizon_months``, else the roadmap plus a year
-        (at least 36 months, a usual business-case span)."""
-        return self.horizon_months or max(36, self.total_months + 12)
+        (at least 60 months, a five-year business case)."""
+        return self.horizon_months or max(60, self.total_months + 12)
 
 
 @dataclass(frozen=True)
@@ -105,8 +105,10 @@ def is_roadmap_file(data: dict) -> bool:
     return "roadmap" in data or "phases" in data
 
 
-def load_roadmap(path: str | Path, reps: int | None = None, seed: int | None = None
-                 ) -> LoadedRoadmap:
+def load_roadmap(path: str | Path, reps: int | None = None, seed: int | None = None,
+                 overrides: list[tuple[str, object]] | None = None) -> LoadedRoadmap:
+    """Load and resolve a roadmap; ``overrides`` (e.g. ``--set horizon_hours=24``) apply
+    to the baseline scenario before the phases."""
     p = Path(path)
     file = str(p)
     data, linemap = load_yaml(p)
@@ -121,7 +123,7 @@ def load_roadmap(path: str | Path, reps: int | None = None, seed: int | None = N
         where = linemap.get(("baseline",), (file, None))
         raise InputError(f"the baseline scenario '{base_path}' was not found", file=where[0],
                          line=where[1], path="baseline")
-    base = load_scenario(base_path)
+    base = load_scenario(base_path, overrides or [])
     update: dict[str, Any] = {"seed": base.scenario.seed if seed is None else seed,
                               "replications": (base.scenario.replications if reps is None
                                                else reps)}

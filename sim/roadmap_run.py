@@ -17,8 +17,10 @@ from sim.study import Study, run_study
 
 def run_roadmap(path: Path, *, reps: int | None, seed: int | None, out: Path | None,
                 workers: int | None, quiet: bool, as_json: bool, backend: str,
-                scheduler: str | None, default_out: Callable[[str], Path]) -> dict:
-    lr = load_roadmap(path, reps, seed)
+                scheduler: str | None, default_out: Callable[[str], Path],
+                overrides: list[tuple[str, object]] | None = None,
+                title: str | None = None, compact: set[str] | None = None) -> dict:
+    lr = load_roadmap(path, reps, seed, overrides)
     rm = lr.roadmap
     folder = out or default_out(f"roadmap-{rm.roadmap}")
 
@@ -33,11 +35,12 @@ def run_roadmap(path: Path, *, reps: int | None, seed: int | None, out: Path | N
     def printer(term, tables: dict[str, pd.DataFrame]) -> None:  # noqa: ANN001
         sc = lr.points[0].scenario
         ends = tables["summary"][tables["summary"]["variant"].isin(phases)]
+        heading = title or f"roadmap {rm.roadmap}"
         term.print(con.kpi_table(ends, list(sc.channels), list(sc.tiers), sc.currency,
-                                 title=f"roadmap {rm.roadmap}: KPIs at the end of each phase "
-                                 f"({sc.replications} replications, mean ± 95% CI "
+                                 only=compact, title=f"{heading}: KPIs at the end of each "
+                                 f"phase ({sc.replications} replications, mean ± 95% CI "
                                  "half-width; common random numbers)"))
-        tt = con.phase_targets_table(tables["targets"], phases)
+        tt = con.target_matrix(tables["targets"], phases)
         if tt is not None:
             term.print(tt)
         if "roadmap" in tables:
@@ -55,5 +58,5 @@ def run_roadmap(path: Path, *, reps: int | None, seed: int | None, out: Path | N
                                                 if k != "variants"}}
     return run_study(Study(
         "roadmap", rm.roadmap, [(rm.roadmap, p.variant, p.scenario) for p in lr.points],
-        folder, workers, False, quiet, as_json, f"roadmap {rm.roadmap}", meta, resolved,
+        folder, workers, False, quiet, as_json, title or f"roadmap {rm.roadmap}", meta, resolved,
         backend=backend, scheduler=scheduler, extend=extend, printer=printer))

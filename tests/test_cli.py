@@ -203,9 +203,17 @@ def test_report_rerender(tmp_path: Path) -> None:
 
 
 def test_demo_runs(tmp_path: Path) -> None:
+    """The demo tells the story: options with paired differences and targets, then the
+    roadmap with its budget table and payback; two results folders with reports."""
     res = ccsim("demo", "--out", str(tmp_path / "demo"), cwd=tmp_path)
     assert res.returncode == 0, res.stderr
-    assert (tmp_path / "demo" / "report.html").exists() and "report" in res.stdout
+    for part in ("options", "roadmap"):
+        assert (tmp_path / "demo" / part / "report.html").exists()
+        assert (tmp_path / "demo" / part / "summary.csv").exists()
+    assert (tmp_path / "demo" / "roadmap" / "roadmap.csv").exists()
+    for words in ("Paired differences", "Targets by option", "Targets by phase",
+                  "Budget phases", "payback:", "report.html"):
+        assert words in res.stdout, words
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
