@@ -44,7 +44,7 @@ table{border-collapse:collapse;font-size:.85em;margin:.5em 0;width:auto}
 th,td{border-bottom:1px solid #e0e0e0;padding:4px 8px;text-align:right;vertical-align:top}
 th{background:#f8f9fa;font-weight:600}
 th:first-child,td:first-child{text-align:left}
-table.verdict td,table.cost td,table.kpi td,table.diff td,table.targets td{white-space:nowrap}
+table.verdict td,.nw,.ci{white-space:nowrap}
 table.glance td,table.glance th,table.kpi td:nth-child(2),table.targets td:nth-child(2){
 text-align:left}
 table.verdict{font-size:.9em} table.verdict td.st{text-align:center;min-width:7em}
@@ -66,6 +66,7 @@ figure.chart:hover .modebar{opacity:1}
 footer{margin-top:2em;color:#5f6368;font-size:.8em}
 @page{size:A4;margin:12mm}
 @media print{body{max-width:none;margin:0;padding:0;font-size:9.5pt}
+.tw{overflow:visible} table td{white-space:normal!important} table{font-size:8pt}
 nav,.modebar-container{display:none!important}
 figure.chart,table.verdict,tr{break-inside:avoid} h2{break-after:avoid}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
@@ -94,7 +95,7 @@ function check(n){
   if(labels<want||dashed<want)missing.push(txt(f)||f.getAttribute('data-chart'));
  });
  if(done<figs.length&&n<100){setTimeout(function(){check(n+1);},100);return;}
- if(typeof Plotly==='undefined')__ccsimErrors.push('plotly.js did not load');
+ if(figs.length&&typeof Plotly==='undefined')__ccsimErrors.push('plotly.js did not load');
  var s=document.getElementById('ccsim-render-status');
  s.setAttribute('data-charts',figs.length);s.setAttribute('data-rendered',done);
  s.setAttribute('data-titles',JSON.stringify(titles));
@@ -180,9 +181,10 @@ def render_data(d: ReportData, title: str) -> str:
     meta = d.meta
     esc = html.escape
     status = "" if meta.get("complete", True) else (
-        "<p class=missed>Incomplete run: " + esc(str(meta.get("error", ""))) + " — "
-        f"{meta.get('replications_done', '?')} of {meta.get('replications_planned', '?')} "
-        "replications kept.</p>")
+        "<p class=missed>Incomplete run: " + esc(str(meta.get("error", ""))) + (
+            f" — {meta['replications_done']} of {meta['replications_planned']} replications "
+            "kept" if "replications_done" in meta and "replications_planned" in meta else "")
+        + ".</p>")
     secs = _sections(d)
     nav = "".join(f"<a href='#{a}'>{esc(h.split(':')[0])}</a>" for a, h, _ in secs)
     body = "".join(f"<section id={a}><h2>{esc(h)}</h2>{x}</section>" for a, h, x in secs)

@@ -33,7 +33,8 @@ def layout(fig: go.Figure, title: str, x: str, y: str, u: str = "", **kw: object
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
         xaxis_title=x, yaxis_title=y, template="plotly_white",
         margin={"l": 60, "r": 20, "t": 50, "b": 40}, hovermode="closest",
-        legend={"orientation": "h", "y": -0.18, "x": 0, "font": {"size": 11}}, **kw)
+        legend={"orientation": "h", "y": -0.2, "yanchor": "top", "x": 0,
+                "font": {"size": 11}}, **kw)
     if u == "%":
         fig.update_yaxes(tickformat=".0%")
 
@@ -62,7 +63,7 @@ def by_interval(d: ReportData, column: str, title: str, ytitle: str, u: str) -> 
     if iv.empty or column not in iv or iv[column].isna().all():
         return None
     fig = go.Figure()
-    opts = [k for k in d.options if ((iv["scenario"] == k[0]) & (iv["variant"] == k[1])).any()]
+    opts = [k for k in d.headline if ((iv["scenario"] == k[0]) & (iv["variant"] == k[1])).any()]
     channels = d.channels() or list(dict.fromkeys(iv["channel"]))
     for oi, key in enumerate(opts):
         mine = iv[(iv["scenario"] == key[0]) & (iv["variant"] == key[1])]
@@ -89,7 +90,7 @@ def by_interval(d: ReportData, column: str, title: str, ytitle: str, u: str) -> 
 def agents_by_interval(d: ReportData) -> Chart | None:
     iv = d.intervals
     cols = [c for c in iv.columns if c.startswith("agents_")] if not iv.empty else []
-    varying = [k for k in d.options if any(
+    varying = [k for k in d.headline if any(
         iv[(iv["scenario"] == k[0]) & (iv["variant"] == k[1])][c].nunique() > 1 for c in cols)]
     if not varying:
         return None
@@ -110,7 +111,7 @@ def occupancy(d: ReportData) -> Chart | None:
     if not tiers:
         return None
     fig = go.Figure()
-    for i, key in enumerate(d.options):
+    for i, key in enumerate(d.headline):
         vals = [d.value(key, t, "occupancy") for t in tiers]
         errs = [_err(v) for v in vals]
         fig.add_trace(go.Bar(x=tiers, y=[v[0] for v in vals], name=d.label(key),
@@ -129,19 +130,19 @@ def occupancy(d: ReportData) -> Chart | None:
 def cost_breakdown(d: ReportData) -> Chart | None:
     if not d.has("cost", "total"):
         return None
-    labels = [d.label(k) for k in d.options]
+    labels = [d.label(k) for k in d.headline]
     fig = go.Figure()
     for i, (m, name) in enumerate([("labor", "labour"), ("bot", "bot"),
                                    ("overhead", "overhead")]):
         if d.has("cost", m):
-            fig.add_trace(go.Bar(x=labels, y=[d.value(k, "cost", m)[0] for k in d.options],
+            fig.add_trace(go.Bar(x=labels, y=[d.value(k, "cost", m)[0] for k in d.headline],
                                  name=name, marker_color=COLORS[i]))
-    for k, lab in zip(d.options, labels, strict=True):
+    for k, lab in zip(d.headline, labels, strict=True):
         share, total = d.value(k, "cost", "labor_share")[0], d.value(k, "cost", "total")[0]
         if not nan(share):
             fig.add_annotation(x=lab, y=total, text=f"labour {share * 100:.0f}%",
                                showarrow=False, yshift=10, font={"size": 11})
-    hours = {d.horizon_h(k) for k in d.options}
+    hours = {d.horizon_h(k) for k in d.headline}
     span = f" ({hours.pop():g} h)" if len(hours) == 1 else ""
     layout(fig, "Cost breakdown over the horizon: labour / bot / overhead", "option",
            f"cost over the horizon{span} ({d.currency})", barmode="stack")
@@ -174,12 +175,14 @@ def pareto(points: list[tuple[float, float]], lower_better: bool) -> list[bool]:
 def frontier(d: ReportData) -> Chart | None:
     if not d.options or not d.has("cost", "total"):
         return None
-    metric, b, lim = next(iter(d.target_list()), ("all.service_level", "min", math.nan))
+    metric, b, lim = next((t for t in d.target_list() if not t[0].startswith("cost.")),
+                          ("all.service_level", "min", math.nan))
     scope, name = metric.split(".", 1)
     u = unit(scope, name, d.currency)
     xs = [d.value(k, "cost", "total") for k in d.options]
     ys = [d.value(k, scope, name) for k in d.options]
-    front = pareto([(x[0], y[0]) for x, y in zip(xs, ys, strict=True)], better_when_lower(name))
+    lower = b == "max" if not math.isnan(lim) else better_when_lower(name) is not False
+    front = pareto([(x[0], y[0]) for x, y in zip(xs, ys, strict=True)], lower)
     status = [d.overall_status(k) or "n/a" for k in d.options]
     labels, legend = point_labels([k[1] for k in d.options])
     fig = go.Figure()

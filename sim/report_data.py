@@ -23,8 +23,9 @@ PERCENT = {"service_level", "abandon_rate", "automation_rate", "occupancy", "fcr
 COUNTS = {"offered", "bot_contained", "blocked", "queued", "answered", "abandoned",
           "closed", "handled", "mean_queue_length"}
 LOWER_IS_BETTER = ("_s", "abandon_rate", "block_rate", "repeat_rate", "mean_queue_length",
-                   "transfers_per_contact", "occupancy", "labor", "bot", "total", "overhead",
-                   "per_contact", "payback_month")
+                   "transfers_per_contact", "labor", "bot", "total", "overhead",
+                   "per_contact", "payback_month", "p_wait", "abandoned", "blocked")
+HIGHER_IS_BETTER = ("service_level", "automation_rate", "fcr", "roi", "bot_contained")
 Key = tuple[str, str]  # (scenario, variant)
 
 
@@ -81,8 +82,12 @@ def short_variant(variant: str) -> str:
     return ", ".join(parts)
 
 
-def better_when_lower(metric: str) -> bool:
-    return metric.endswith(LOWER_IS_BETTER)
+def better_when_lower(metric: str) -> bool | None:
+    """True if less is better (waits, cost), False if more is (service level), None when
+    neither is plainly better (occupancy, agents, volumes)."""
+    if metric.endswith(LOWER_IS_BETTER):
+        return True
+    return False if metric.endswith(HIGHER_IS_BETTER) else None
 
 
 @dataclass
@@ -97,6 +102,7 @@ class ReportData:
     roadmap: pd.DataFrame | None = None
     scenario: dict | None = None
     scenario_note: str = ""
+    roadmap_spec: dict | None = None   # a roadmap's own YAML (phases and their changes)
     _values: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -123,10 +129,28 @@ class ReportData:
             return []
         s = self.summary[self.summary["scope"] != "roadmap"]
         keys = list(dict.fromkeys(zip(s["scenario"], s["variant"], strict=True)))
-        if self.command == "roadmap":
-            order = ["baseline"] + [str(p.get("name")) for p in self.meta.get("phases", [])]
-            keys.sort(key=lambda k: order.index(k[1]) if k[1] in order else len(order))
+        if self.command == "roadmap":  # baseline, then each phase's ramp points and end
+            order = ["baseline", *self.phase_names]
+
+            def when(k: Key) -> tuple[int, float]:
+                phase, _, month = k[1].partition("@")
+                rank = order.index(phase) if phase in order else len(order)
+                return rank, float(month) if month.isdigit() else math.inf
+            keys.sort(key=when)
         return keys
+
+    @property
+    def phase_names(self) -> list[str]:
+        return [str(p.get("name")) for p in self.meta.get("phases") or []]
+
+    @property
+    def headline(self) -> list[Key]:
+        """The options of the verdict and the charts: for a roadmap the baseline and the
+        end of each phase (not the ramp points in between); else every option."""
+        if self.command != "roadmap":
+            return self.options
+        names = {"baseline", *self.phase_names}
+        return [k for k in self.options if k[1] in names] or self.options
 
     def label(self, key: Key) -> str:
         if self.command == "sweep":
@@ -183,7 +207,9 @@ class ReportData:
         """Measured hours of an option: the scenario's horizon (with a variant's override),
         else the span of its intervals."""
         sc = self.scenario or {}
-        if sc.get("name") in (None, key[0]) and "horizon_hours" in sc:
+        mine = sc.get("name") in (key[0], None) or sc.get("name") not in {
+            k[0] for k in self.options}
+        if mine and "horizon_hours" in sc:
             over = (sc.get("variants") or {}).get(key[1]) or {}
             return float(over.get("horizon_hours", sc["horizon_hours"]))
         iv = self.intervals
@@ -236,7 +262,13 @@ def load_folder(folder: Path | None, tables: dict[str, pd.DataFrame] | None = No
 
 def _data(tables: dict[str, pd.DataFrame], meta: dict, scenario: object,
           resolved: object) -> ReportData:
-    sc_dict, note = (resolved if isinstance(resolved, dict) else None), ""
+    sc_dict, note, spec = (resolved if isinstance(resolved, dict) else None), "", None
+    if sc_dict is not None and isinstance(sc_dict.get("baseline"), dict):
+        # a roadmap's scenario.yaml: {"roadmap": the roadmap file, "baseline": its scenario}
+        spec = sc_dict.get("roadmap") if isinstance(sc_dict.get("roadmap"), dict) else None
+        sc_dict = dict(sc_dict["baseline"])
+        sc_dict.update({k: spec[k] for k in ("currency", "targets") if spec and spec.get(k)})
+        note = "the baseline scenario of the roadmap"
     if sc_dict is None and hasattr(scenario, "model_dump"):
         sc_dict = scenario.model_dump(mode="json", exclude_none=True)  # type: ignore[union-attr]
         note = "the first option's scenario (this folder has no scenario.yaml)"
@@ -250,4 +282,5 @@ def _data(tables: dict[str, pd.DataFrame], meta: dict, scenario: object,
         intervals=tables.get("intervals", pd.DataFrame()),
         differences=tables.get("differences"), staffing=tables.get("staffing"),
         sweep=tables.get("sweep"), roadmap=tables.get("roadmap"),
-        scenario=sc_dict if isinstance(sc_dict, dict) else None, scenario_note=note)
+        scenario=sc_dict if isinstance(sc_dict, dict) else None, scenario_note=note,
+        roadmap_spec=spec)

@@ -28,7 +28,8 @@ def payback(d: ReportData) -> tuple[float, float, float]:
     """(payback month, low, high): the range from payback_month_low/high, else the CI."""
     m, lo, hi = roadmap_value(d, "payback_month")
     low, high = roadmap_value(d, "payback_month_low")[0], roadmap_value(d, "payback_month_high")[0]
-    return m, (lo if nan(low) else low), (hi if nan(high) else high)
+    lo, hi = (lo if nan(low) else low), (hi if nan(high) else high)
+    return (m, min(lo, hi), max(lo, hi)) if not (nan(lo) or nan(hi)) else (m, lo, hi)
 
 
 def month(x: float) -> str:
@@ -50,6 +51,8 @@ def payback_sentence(d: ReportData) -> str:
 def roadmap_html(d: ReportData) -> str:
     phases = d.meta.get("phases") or []
     rm = d.roadmap
+    changes = {str(p.get("name")): p.get("set") or {}
+               for p in (d.roadmap_spec or {}).get("phases") or [] if isinstance(p, dict)}
     rows = []
     for p in phases:
         name = str(p.get("name", ""))
@@ -58,10 +61,17 @@ def roadmap_html(d: ReportData) -> str:
             mm = rm[rm["phase"] == name]["month"]
             months = f"{int(mm.min())}–{int(mm.max())}" if not mm.empty else ""
         rows.append([esc(name), esc(str(p.get("months", ""))), months,
-                     fmt(p.get("investment", math.nan), d.currency)])
+                     fmt(p.get("investment", math.nan), d.currency)]
+                    + ([esc("; ".join(f"{k} = {v}" for k, v in changes.get(name, {}).items()))]
+                       if changes else []))
     out = payback_sentence(d)
     if rows:
-        out += table(["phase", "months", "roadmap months", "investment"], rows, "phases")
+        out += table(["phase", "months", "roadmap months", "investment"]
+                     + (["changes"] if changes else []), rows, "phases")
+    ramp = len(d.options) - len(d.headline)
+    if ramp:
+        out += (f"<p class=note>{ramp} ramp point(s) inside phases were simulated too; the "
+                "targets and KPI tables below list them (phase@month).</p>")
     if rm is not None and not rm.empty:
         last = rm.iloc[-1]
         out += (f"<p class=note>Over {len(rm)} months: investment "
@@ -73,7 +83,7 @@ def roadmap_html(d: ReportData) -> str:
 
 def kpis_by_phase(d: ReportData) -> list[Chart]:
     charts = []
-    order = d.options
+    order = d.headline
     for metric in dict.fromkeys(m for m, _, _ in d.target_list()):
         scope, name = metric.split(".", 1)
         u = unit(scope, name, d.currency)
@@ -120,6 +130,7 @@ def monthly_cost(d: ReportData) -> Chart:
     _phase_bands(fig, d)
     layout(fig, "Monthly cost vs baseline", "month", f"cost per month ({d.currency})",
            barmode="stack")
+    fig.update_xaxes(range=[rm["month"].min() - 0.5, rm["month"].max() + 0.5])
     return Chart(fig, "roadmap-cost")
 
 
@@ -137,9 +148,9 @@ def cumulative(d: ReportData) -> Chart:
                              marker={"size": 4}))
     fig.add_hline(y=0, line_color="#5f6368", line_width=1)
     m, lo, hi = payback(d)
-    if not (nan(lo) and nan(hi)):
-        x0 = rm["month"].min() if nan(lo) else lo
-        x1 = rm["month"].max() if nan(hi) else hi
+    x0 = rm["month"].min() if nan(lo) else lo
+    x1 = rm["month"].max() if nan(hi) else hi
+    if not (nan(lo) and nan(hi)) and x1 > x0:
         fig.add_vrect(x0=x0, x1=x1, fillcolor="#f9ab00", opacity=0.15, line_width=0,
                       layer="below", annotation_text="payback range",
                       annotation_position="bottom left", annotation_font_size=10)
@@ -149,6 +160,7 @@ def cumulative(d: ReportData) -> Chart:
                       annotation_position="top left", annotation_font_color=TARGET_COLOR)
     layout(fig, "Cumulative net savings and payback", "month",
            f"cumulative net savings ({d.currency})")
+    fig.update_xaxes(range=[rm["month"].min() - 0.5, rm["month"].max() + 0.5])
     return Chart(fig, "roadmap-cumulative")
 
 

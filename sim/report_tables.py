@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import math
 
-from sim.compare import best_option
 from sim.report_data import (
     HOURS_PER_MONTH,
     HOURS_PER_WEEK,
@@ -46,7 +45,7 @@ def with_ci(v: tuple[float, float, float], u: str) -> str:
         return "–"
     ci = "" if nan(lo) else (f" <span class=ci>[{fmt(lo, u, False)}, "
                              f"{fmt(hi, u, False)}]</span>")
-    return f"{fmt(m, u)}{ci}"
+    return f"<span class=nw>{fmt(m, u)}</span>{ci}"
 
 
 def _money_rate(d: ReportData, key: Key, hours: float) -> str:
@@ -55,11 +54,12 @@ def _money_rate(d: ReportData, key: Key, hours: float) -> str:
 
 def verdict_html(d: ReportData) -> str:
     """Options × targets, coloured met / missed / uncertain, with the cost run-rate."""
-    opts = d.options
+    opts = d.headline
     if not opts:
         return "<p class=missed>No finished replications: nothing to report.</p>"
     cur, targets = d.currency, d.target_list()
-    best = best_option(d.targets, d.summary) if targets else None
+    met = [k for k in opts if d.overall_status(k) == "met"]
+    best = min(met, key=lambda k: d.value(k, "cost", "total")[0]) if met else None
     head = ["option"] + [esc(target_label(m, b, lim, cur)) for m, b, lim in targets]
     head += (["all targets"] if targets else []) + ["cost / week", "cost / month"]
     rows = []
@@ -93,7 +93,7 @@ def _verdict_sentence(d: ReportData, best: Key | None) -> str:
     if best is not None:
         return (f"<p class=lead>Cheapest option meeting every target: <b>{esc(d.label(best))}"
                 f"</b>, {_money_rate(d, best, HOURS_PER_MONTH)} per month.</p>")
-    maybe = [d.label(k) for k in d.options if d.overall_status(k) == "uncertain"]
+    maybe = [d.label(k) for k in d.headline if d.overall_status(k) == "uncertain"]
     if maybe:
         return ("<p class=lead>No option is sure to meet every target. Possibly: <b>"
                 + esc(", ".join(maybe)) + "</b> (uncertain: the 95% CI straddles a limit; "
@@ -279,10 +279,11 @@ def differences_html(d: ReportData) -> str:
         for k in others:
             x, lo, hi = look.get((k[0], k[1], scope, name), (math.nan,) * 3)
             cls = ""
-            if not (nan(lo) or nan(hi)) and (lo > 0 or hi < 0):
-                cls = "better" if (x < 0) == better_when_lower(name) else "worse"
+            lower = better_when_lower(name)
+            if lower is not None and not (nan(lo) or nan(hi)) and (lo > 0 or hi < 0):
+                cls = "better" if (x < 0) == lower else "worse"
             ci = "" if nan(lo) else f" <span class=ci>[{_delta(lo, u)}, {_delta(hi, u)}]</span>"
-            cells.append(f"<td class='{cls}'>{_delta(x, u)}{ci}</td>")
+            cells.append(f"<td class='{cls}'><span class=nw>{_delta(x, u)}</span>{ci}</td>")
         rows.append(cells)
     return (f"<p>Each option minus <b>{esc(d.label(ref))}</b>, replication by replication (the "
             "same customers in both, common random numbers), with the 95% CI of the paired "

@@ -302,7 +302,7 @@ def test_async_channel_leaves_realtime_metrics_bitwise_unchanged() -> None:
         pb = [row for row in b.intervals if row["channel"] == "phone"]
         assert len(ph) == len(pb)
         for x, y in zip(ph, pb, strict=True):
-            assert set(x) - set(y) == {"agents_team"}
+            assert set(x) - set(y) == {"agents_team", "busy_team"}
             assert all(same(x[k], y[k]) for k in y), (x, y)
         assert a.m[("phone", "abandoned")] > 0 and a.m[("phone", "blocked")] > 0
 
