@@ -40,14 +40,14 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from sim.config import Scenario, Target, hours_window_s
 from sim.erlang import erlang_a_metrics
-from sim.optimize import steerable, target_gap
+from sim.optimize import target_gap
 from sim.routing import eligible_steps
 from sim.runner import Job, run_jobs
 from sim.schedule import DAYS, MINUTES_PER_DAY, Schedule, Shift, _shift_slots, weekly_agents
 from sim.stats import Estimate, estimate
 
 Requirement = dict[str, tuple[int, ...]]   # tier -> paid agents per week slot
-BETA_MIN, BETA_MAX, BETA_STEP = -1.0, 6.0, 0.25
+BETA_MIN, BETA_MAX, BETA_STEP = -2.0, 6.0, 0.25
 
 
 def slot_label(slot: int, interval_minutes: int, weekly: bool) -> str:
