@@ -359,7 +359,7 @@ class IntervalSearch:
         lo, hi, b = None, None, 1.0
         while True:
             ev = self.evaluate(self.requirement(busy, {k: b for k in self.tiers}))
-            self.log(f"  beta {b:+.2f}: {self._describe(ev)}")
+            self.log(f"  beta {b:+.2f}: {self.describe(ev)}")
             if ev.gap == 0:
                 feasible.append(ev)
                 hi, busy = b, ev.busy
@@ -387,7 +387,7 @@ class IntervalSearch:
             while self.beta[k] - BETA_STEP >= BETA_MIN:
                 trial = {**self.beta, k: self.beta[k] - BETA_STEP}
                 ev = self.evaluate(self.requirement(best.busy, trial))
-                self.log(f"  beta {k} {trial[k]:+.2f}: {self._describe(ev)}")
+                self.log(f"  beta {k} {trial[k]:+.2f}: {self.describe(ev)}")
                 if ev.gap > 0 or ev.cost >= best.cost:
                     break
                 self.beta, best = trial, ev
@@ -403,7 +403,7 @@ class IntervalSearch:
                 return ev
         raise RuntimeError("verification keeps missing a target and beta is at its limit")
 
-    def _describe(self, ev: Evaluation) -> str:
+    def describe(self, ev: Evaluation) -> str:
         hours = {k: sum(p) * self.scenario.interval_minutes / 60.0
                  for k, p in ev.staffing.items()}
         return (f"paid hours/week {', '.join(f'{k} {h:,.0f}' for k, h in hours.items())}; "

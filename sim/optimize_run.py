@@ -136,9 +136,9 @@ def _intervals(sc: Scenario, tiers: list[str], workers: int | None,
     search = IntervalSearch(sc, tiers, workers, log=log)
     start_q = sipp_on_queue(sc, tiers)
     start = search.evaluate(start_q)
-    log(f"start (period-by-period Erlang A): {search._describe(start)}")
+    log(f"start (period-by-period Erlang A): {search.describe(start)}")
     ample = search.ample(start_q)
-    log(f"ample (2 x start + 2): {search._describe(ample)}")
+    log(f"ample (2 x start + 2): {search.describe(ample)}")
     out_of_reach = [t for t in sc.targets if op.steerable(t)
                     and op.target_gap([t], ample.estimates) > 0]
     if len(out_of_reach) == sum(op.steerable(t) for t in sc.targets):
