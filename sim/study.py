@@ -112,6 +112,8 @@ def run_study(st: Study) -> dict:
         doc = {"meta": meta, "out": str(st.out),
                "rows": json.loads(tables["summary"].to_json(orient="records")),
                "targets": json.loads(tables["targets"].to_json(orient="records"))}
+        if "roadmap" in tables:
+            doc["roadmap"] = json.loads(tables["roadmap"].to_json(orient="records"))
         if diffs is not None:
             doc["differences"] = json.loads(diffs.to_json(orient="records"))
             doc["best"] = list(best) if best else None

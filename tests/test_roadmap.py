@@ -64,6 +64,8 @@ def test_roadmap_economics_are_exact_for_a_fixed_labour_bill(tmp_path: Path) -> 
     cut = summary[(summary["variant"] == "cut")].set_index(["scope", "metric"])["mean"]
     assert cut[("base", "agents")] == 4 and cut[("advanced", "agents")] == 3  # cumulative
     assert {t["variant"] for t in doc["targets"]} == {"baseline", "bots", "cut"}
+    assert [m["cumulative_net"] for m in doc["roadmap"]] == pytest.approx(
+        list(np.cumsum(save - inv)))
     assert doc["meta"]["phases"][0] == {"name": "bots", "months": 3, "investment": 300000.0,
                                         "ramp": False, "end_month": 3}
 
