@@ -569,13 +569,33 @@ class Engine:
         if self.pending == 0:
             self.done.succeed()
 
+    def _stuck(self) -> str:
+        """Which queues still hold contacts, and the tiers that could take them."""
+        t = self.t
+        parts = []
+        for qi, q in enumerate(self.queues):
+            waiting = sum(1 for c in q if c.state == WAITING)
+            if not waiting:
+                continue
+            ci, rest = divmod(qi, len(t.types) * t.n_stages)
+            yi, stage = divmod(rest, t.n_stages)
+            tiers = [t.tiers[k] for k, queues in enumerate(t.tier_queues)
+                     if any(entry[0] == qi for entry in queues)]
+            parts.append(f"{waiting} {t.channels[ci]}/{t.types[yi]}"
+                         + (f" (transferred, stage {stage})" if stage else "")
+                         + f" for {', '.join(tiers) or 'no tier'}")
+        return "; ".join(parts) or "none in a queue"
+
     def run(self) -> RunRecord:
         try:
             self.env.run(until=self.done)
         except RuntimeError as exc:  # the schedule ran dry with measured contacts waiting
             raise SimulationError(
                 f"{self.pending} contacts arriving in the measured period were never served "
-                "(no agent could ever take them and customers never abandon)") from exc
+                "(no agent could ever take them and customers never abandon); still waiting: "
+                f"{self._stuck()}. Check that the tiers these contacts are routed or "
+                "transferred to have agents on the queue (after shrinkage and coaching, "
+                "rounded per interval)") from exc
         h = self.horizon_s
         return RunRecord(
             contacts=self.log.frozen(),

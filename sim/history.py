@@ -38,7 +38,9 @@ def profile_from_csv(path: Path, interval_minutes: int) -> list[float]:
     bad = vol.isna() | (vol < 0)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"volume must be a number >= 0 (got {df['volume'].iloc[i]!r})",
+        got = df["volume"].iloc[i]
+        shown = "an empty cell" if pd.isna(got) else repr(str(got))
+        raise InputError(f"volume must be a number >= 0 (got {shown})",
                          file=str(path), line=i + 2, path="volume")
     raw = df["interval_start"].astype(str).str.strip()
     has_date = raw.str.len() > 8

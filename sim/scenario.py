@@ -76,6 +76,7 @@ def load_scenario(path: str | Path, overrides: Iterable[tuple[str, object]] = ()
         data = apply_overrides(data, overrides)
         linemap = forget_paths(linemap, [d for d, _ in overrides])
     file = str(p)
+    _drop_null_variants(data)
     _load_history(data, linemap)
     base = validate_mapping(data, file=file, linemap=linemap)
     plain = {k: v for k, v in data.items() if k != "variants"}
@@ -96,6 +97,15 @@ def load_scenario(path: str | Path, overrides: Iterable[tuple[str, object]] = ()
     except OSError:
         digest = ""
     return LoadedScenario(p, base, variants, copy.deepcopy(data), digest)
+
+
+def _drop_null_variants(data: dict) -> None:
+    """``variants: null`` (or ``variants: {name: null}``) in a file that extends another
+    drops the inherited variants (or that one variant)."""
+    if "variants" in data and data["variants"] is None:
+        del data["variants"]
+    elif isinstance(data.get("variants"), dict):
+        data["variants"] = {k: v for k, v in data["variants"].items() if v is not None}
 
 
 def _load_history(data: dict, linemap: LineMap) -> None:

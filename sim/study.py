@@ -123,6 +123,9 @@ def run_study(st: Study) -> dict:
         _print_footer(term, st, outcome, planned)
     else:
         _print(term, st, tables, diffs, best, outcome, planned)
+    if not outcome.complete and (st.quiet or st.as_json):  # never a silent failure
+        typer.echo(f"incomplete: {outcome.error}; kept {len(outcome.results)} of {planned} "
+                   f"replications in {st.out}", err=True)
     if st.command == "sweep" and not st.as_json:
         term.print(f"{len(st.done_before)} replications reused from finished points, "
                    f"{len(outcome.results)} simulated")

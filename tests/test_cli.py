@@ -305,3 +305,25 @@ def test_target_ci_adds_replications_until_precise(tmp_path: Path) -> None:
         assert n > 2  # 480 expected arrivals: sd ~22, so 2 replications are never enough
         assert n & (n - 1) == 0  # doubling from 2
     assert ccsim("run", str(path), "--target-ci", "phone.offered").returncode == 2
+
+
+def test_a_child_file_can_drop_inherited_variants(tmp_path: Path) -> None:
+    broken(tmp_path, SMALL, "parent.yaml")
+    one = broken(tmp_path, "extends: parent.yaml\nvariants: {more: null}\n", "one.yaml")
+    none = broken(tmp_path, "extends: parent.yaml\nvariants: null\n", "none.yaml")
+    assert "0 variant(s)" in ccsim("validate", str(one)).stdout
+    assert "0 variant(s)" in ccsim("validate", str(none)).stdout
+    assert "1 variant(s)" in ccsim("validate", str(tmp_path / "parent.yaml")).stdout
+
+
+def test_a_failed_run_says_so_even_with_quiet(tmp_path: Path) -> None:
+    """Contacts transferred to a tier that is never on the queue: exit 3, and the message
+    names the stuck queue and tier although --quiet is given."""
+    text = (SMALL.replace("    agents: 4\n", "    agents: 4\n    coaching_share: 1.0\n")
+            .replace("routing:\n", "resolution: {transfer_share: 1.0}\nrouting:\n")
+            .replace("    serves: {simple: 1.0}\n",
+                     "    serves: {simple: 1.0}\n    resolution: {simple: 0.5}\n", 1))
+    res = ccsim("run", str(broken(tmp_path, text, "stuck.yaml")), "--quiet", "--workers", "1",
+                "--out", str(tmp_path / "o"))
+    assert res.returncode == 3
+    assert "incomplete" in res.stderr and "for advanced" in res.stderr, res.stderr
