@@ -179,7 +179,8 @@ def compare(scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML 
         "compare", first.name, options, out or _default_out(f"compare-{first.name}"), workers,
         False, quiet, as_json, title,
         {"scenario_files": [str(p) for p in scenarios],
-         "scenario_sha256": [ld.file_hash for ld in loaded]}, None, backend=backend,
+         "scenario_sha256": [ld.file_hash for ld in loaded]}, dict(loaded[0].raw),
+        backend=backend,
         scheduler=scheduler))
     _exit_for(result, fail_on_missed_targets)
 

@@ -99,8 +99,8 @@ def run_optimize(loaded: LoadedScenario, sc: Scenario, folder: Path, tiers: list
         "optimize", sc.name, options, folder, workers, False, quiet, as_json,
         f"optimize {sc.name}: verified staffing (fresh random numbers)",
         {"scenario_file": path, "scenario_sha256": loaded.file_hash,
-         "mode": "intervals" if interval_mode else "flat", "tiers": tiers, **extra}, None,
-        done_before=verified))
+         "mode": "intervals" if interval_mode else "flat", "tiers": tiers, **extra},
+        dict(loaded.raw), done_before=verified))
 
 
 def _flat(sc: Scenario, tiers: list[str], workers: int | None, log: Callable[[str], None]):

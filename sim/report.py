@@ -35,7 +35,7 @@ from sim.results import write_atomic
 _CSS = """
 *{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:20px auto;
-max-width:1100px;color:#202124;padding:0 16px;line-height:1.4}
+max-width:1200px;color:#202124;padding:0 16px;line-height:1.4}
 h1{font-size:1.45em;margin:0 0 .2em} h2{font-size:1.15em;margin:1.6em 0 .4em;
 border-bottom:2px solid #e8eaed;padding-bottom:.2em}
 nav{font-size:.85em;margin:.4em 0 1em} nav a{margin-right:1em;color:#1a73e8}
@@ -47,7 +47,9 @@ th:first-child,td:first-child{text-align:left}
 table.verdict td,.nw,.ci{white-space:nowrap}
 table.glance td,table.glance th,table.kpi td:nth-child(2),table.targets td:nth-child(2){
 text-align:left}
-table.verdict{font-size:.9em} table.verdict td.st{text-align:center;min-width:7em}
+table.verdict{font-size:.85em} table.verdict td.st{text-align:center}
+table.verdict th{text-align:center} table.verdict th:first-child{text-align:left}
+td.changes,table.phases th:last-child{text-align:left} td.changes{font-size:.9em}
 td.st.met{background:#e6f4ea;color:#137333} td.st.missed{background:#fce8e6;color:#a50e0e}
 td.st.uncertain{background:#fef7e0;color:#8a4b00} td.st{font-weight:600}
 td.st .v{font-weight:400;color:#3c4043}
@@ -107,9 +109,11 @@ function plots(){return document.querySelectorAll('.js-plotly-plot');}
 window.addEventListener('load',function(){
  if(typeof Plotly!=='undefined')plots().forEach(function(el){Plotly.Plots.resize(el);});
  check(0);});
-window.addEventListener('beforeprint',function(){plots().forEach(function(el){
+window.addEventListener('beforeprint',function(){
+ if(typeof Plotly!=='undefined')plots().forEach(function(el){
  var w=el.closest('.grid')?330:690;if(el.offsetWidth>w)Plotly.relayout(el,{width:w});});});
-window.addEventListener('afterprint',function(){plots().forEach(function(el){
+window.addEventListener('afterprint',function(){
+ if(typeof Plotly!=='undefined')plots().forEach(function(el){
  Plotly.relayout(el,{width:null,autosize:true}).then(function(){Plotly.Plots.resize(el);});
 });});
 })();"""
@@ -144,7 +148,7 @@ def _sections(d: ReportData) -> list[tuple[str, str, str]]:
     if cmd == "roadmap":
         small, money = roadmap_charts(d)
         secs.append(("roadmap", "Roadmap: cost, savings and payback",
-                     roadmap_html(d) + charts(money[::-1])))
+                     roadmap_html(d) + charts(money)))
         if small:
             secs.append(("phases", "KPIs by phase against targets", charts(small, grid=True)))
     if cmd == "sweep":

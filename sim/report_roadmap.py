@@ -37,15 +37,36 @@ def month(x: float) -> str:
 
 
 def payback_sentence(d: ReportData) -> str:
+    if d.roadmap is None or d.roadmap.empty:
+        return ("<p class=lead><span class=missed>No roadmap economics in this folder"
+                "</span> (roadmap.csv is missing: was the run interrupted?).</p>")
     m, lo, hi = payback(d)
-    months = len(d.roadmap) if d.roadmap is not None else 0
+    months = len(d.roadmap)
     roi = roadmap_value(d, "roi")[0]
-    rng = "" if nan(lo) and nan(hi) else (
+    rng = "" if (nan(lo) and nan(hi)) or lo == hi == m else (
         f" (range {month(lo)}–{month(hi) if not nan(hi) else 'not within the roadmap'})")
     txt = (f"Pays back in month <b>{month(m)}</b>{rng}" if not nan(m) else
            f"<span class=missed>Does not pay back within {months or 'the'} months</span>")
     return (f"<p class=lead>{txt}" + (f"; ROI {roi * 100:.0f}%" if not nan(roi) else "")
             + ".</p>")
+
+
+def _changes(overrides: dict) -> str:
+    """A phase's overrides, one per line; long values (shift lists) only named."""
+    out = []
+    for k, v in overrides.items():
+        if isinstance(v, list | dict):
+            text = ", ".join(f"{a}: {b}" for a, b in v.items()) if isinstance(v, dict) \
+                else ""
+            if not text or len(text) > 60 or any(isinstance(b, list | dict) for b in (
+                    v.values() if isinstance(v, dict) else v)):
+                n = len(v)
+                out.append(f"{esc(str(k))} <span class=muted>(new: {n} "
+                           f"{'entries' if n != 1 else 'entry'})</span>")
+                continue
+            v = "{" + text + "}"
+        out.append(f"{esc(str(k))} = {esc(str(v))}")
+    return "<br>".join(out)
 
 
 def roadmap_html(d: ReportData) -> str:
@@ -62,7 +83,7 @@ def roadmap_html(d: ReportData) -> str:
             months = f"{int(mm.min())}–{int(mm.max())}" if not mm.empty else ""
         rows.append([esc(name), esc(str(p.get("months", ""))), months,
                      fmt(p.get("investment", math.nan), d.currency)]
-                    + ([esc("; ".join(f"{k} = {v}" for k, v in changes.get(name, {}).items()))]
+                    + ([f"<td class=changes>{_changes(changes.get(name, {}))}</td>"]
                        if changes else []))
     out = payback_sentence(d)
     if rows:
@@ -168,5 +189,5 @@ def roadmap_charts(d: ReportData) -> tuple[list[Chart], list[Chart]]:
     """(small charts of KPIs by phase, the money charts)."""
     money = []
     if d.roadmap is not None and not d.roadmap.empty:
-        money = [monthly_cost(d), cumulative(d)]
+        money = [cumulative(d), monthly_cost(d)]
     return kpis_by_phase(d), money

@@ -53,37 +53,39 @@ def _money_rate(d: ReportData, key: Key, hours: float) -> str:
 
 
 def verdict_html(d: ReportData) -> str:
-    """Options × targets, coloured met / missed / uncertain, with the cost run-rate."""
+    """Options × targets, coloured met / missed / uncertain, with the cost run-rate. The
+    summary columns (all targets, cost) come first so they stay on screen when there are
+    many targets."""
     opts = d.headline
     if not opts:
         return "<p class=missed>No finished replications: nothing to report.</p>"
     cur, targets = d.currency, d.target_list()
     met = [k for k in opts if d.overall_status(k) == "met"]
     best = min(met, key=lambda k: d.value(k, "cost", "total")[0]) if met else None
-    head = ["option"] + [esc(target_label(m, b, lim, cur)) for m, b, lim in targets]
-    head += (["all targets"] if targets else []) + ["cost / week", "cost / month"]
+    head = ["option", *(["all targets"] if targets else []), "cost / week", "cost / month"]
+    head += [esc(target_label(m, b, lim, cur)).replace(".", ".<wbr>", 1)
+             for m, b, lim in targets]
     rows = []
     for key in opts:
-        cells, statuses = [esc(d.label(key)) + (" <b class=best>best</b>" if key == best
-                                                 else "")], []
+        cells = [esc(d.label(key)) + (" <b class=best>best</b>" if key == best else "")]
+        detail, n_met = [], 0
         for m, b, lim in targets:
             r = d.target_row(key, m, b, lim)
             if r is None:
-                cells.append("–")
+                detail.append("–")
                 continue
             st = str(r["status"])
-            statuses.append(st)
+            n_met += st == "met"
             u = unit(*m.split(".", 1), cur)
-            cells.append(f"<td class='st {st}' title='95% CI {fmt(r['ci_low'], u)} – "
-                         f"{fmt(r['ci_high'], u)}'>{ICON.get(st, '')} {st}"
-                         f"<br><span class=v>{fmt(r['mean'], u)}</span></td>")
+            detail.append(f"<td class='st {st}' title='95% CI {fmt(r['ci_low'], u)} – "
+                          f"{fmt(r['ci_high'], u)}'>{ICON.get(st, '')} {st}"
+                          f"<br><span class=v>{fmt(r['mean'], u)}</span></td>")
         if targets:
             o = d.overall_status(key)
-            n_met = statuses.count("met")
-            cells.append(f"<td class='st {o}'>{ICON.get(o, '')} {n_met} of {len(statuses)} "
-                         "met</td>")
+            n = len(detail) - detail.count("–")
+            cells.append(f"<td class='st {o}'>{ICON.get(o, '')} {n_met} of {n} met</td>")
         cells += [_money_rate(d, key, HOURS_PER_WEEK), _money_rate(d, key, HOURS_PER_MONTH)]
-        rows.append(cells)
+        rows.append(cells + detail)
     return _verdict_sentence(d, best) + table(head, rows, "verdict") + _cost_note(d)
 
 

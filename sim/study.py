@@ -87,6 +87,7 @@ def run_study(st: Study) -> dict:
     first = st.options[0][2]
     options = group_options(results, {(s, v): sc for s, v, sc in st.options})
     meta = {"ccsim_version": __version__, "command": st.command, "scenario": st.name,
+            "title": st.title,
             **st.meta, "seed": first.seed, "replications": first.replications,
             "workers": st.workers or default_workers(), "backend": st.backend,
             "start": started.isoformat(timespec="seconds"),
