@@ -269,9 +269,25 @@ def resolve_extends(path: str | Path) -> tuple[dict, LineMap]:
     return _resolve(Path(path), [])
 
 
+def _check_dropped_variants(data: dict, linemap: LineMap, file: str,
+                            inherited: Mapping | None) -> None:
+    """``variants: {name: null}`` drops an inherited variant: the name must be inherited."""
+    own = data.get("variants")
+    if not isinstance(own, Mapping):
+        return
+    for name, value in own.items():
+        if value is None and name not in (inherited or {}):
+            where = linemap.get(("variants", str(name)), (file, None))
+            known = ", ".join(map(str, inherited or {})) or "none: this file extends nothing"
+            raise InputError(f"'{name}: null' drops an inherited variant, but no variant "
+                             f"'{name}' is inherited (inherited: {known})", file=where[0],
+                             line=where[1], path=f"variants.{name}")
+
+
 def _resolve(path: Path, chain: list[tuple[Path, str]]) -> tuple[dict, LineMap]:
     data, linemap = load_yaml(path)
     if "extends" not in data:
+        _check_dropped_variants(data, linemap, str(path), None)
         return data, linemap
     file = str(path)
     line = linemap.get(("extends",), (file, None))[1]
@@ -293,6 +309,10 @@ def _resolve(path: Path, chain: list[tuple[Path, str]]) -> tuple[dict, LineMap]:
         raise InputError(f"the file to extend, '{parent_path}', {what}",
                          file=file, line=line, path="extends")
     parent, parent_lines = _resolve(parent_path, here)
+    inherited = parent.get("variants")
+    _check_dropped_variants(data, linemap, file,
+                            {k: v for k, v in inherited.items() if v is not None}
+                            if isinstance(inherited, Mapping) else None)
     merged, replaced = _merge(parent, data, ())
     out_lines: LineMap = {
         p: where for p, where in parent_lines.items()

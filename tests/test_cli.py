@@ -314,6 +314,9 @@ def test_a_child_file_can_drop_inherited_variants(tmp_path: Path) -> None:
     assert "0 variant(s)" in ccsim("validate", str(one)).stdout
     assert "0 variant(s)" in ccsim("validate", str(none)).stdout
     assert "1 variant(s)" in ccsim("validate", str(tmp_path / "parent.yaml")).stdout
+    typo = broken(tmp_path, "extends: parent.yaml\nvariants:\n  mroe: null\n", "typo.yaml")
+    res = ccsim("validate", str(typo))
+    assert res.returncode == 2 and "line 3" in res.stderr and "inherited: more" in res.stderr
 
 
 def test_a_failed_run_says_so_even_with_quiet(tmp_path: Path) -> None:
