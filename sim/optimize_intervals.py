@@ -221,6 +221,7 @@ class Evaluation:
     busy: dict[str, np.ndarray]      # tier -> mean busy agents per week slot (NaN: unmeasured)
     cost: float
     gap: float
+    uncovered: dict[str, int]        # tier -> agent-slots a week no shift pattern covers
 
 
 @dataclass
@@ -230,7 +231,6 @@ class IntervalSearch:
     workers: int | None = None
     log: Callable[[str], None] = print
     evaluations: int = 0
-    uncovered: dict[str, int] = field(default_factory=dict)
     _cache: dict[tuple, Evaluation] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -254,16 +254,19 @@ class IntervalSearch:
 
     # ---- staffing -> scenario
 
-    def build(self, on_queue: dict[str, list[int]]) -> tuple[Requirement, Scenario]:
-        """Paid staffing (per week slot) and the scenario for an on-queue requirement."""
+    def build(self, on_queue: dict[str, list[int]]
+              ) -> tuple[Requirement, Scenario, dict[str, int]]:
+        """Paid staffing (per week slot), the scenario and the requirement no shift
+        pattern covers, for an on-queue requirement."""
         sc = self.scenario
         staffing: Requirement = {}
+        uncovered: dict[str, int] = {}
         tiers = dict(sc.tiers)
         for k in self.tiers:
             t = sc.tiers[k]
             paid = [paid_for(q, t.on_queue_factor) for q in on_queue[k]]
             if t.schedule is not None and t.schedule.shifts is not None:
-                shifts, self.uncovered[k] = cover_with_shifts(
+                shifts, uncovered[k] = cover_with_shifts(
                     list(t.schedule.shifts), paid, sc.interval_minutes)
                 schedule = Schedule(shifts=shifts or None,
                                     agents_per_interval=None if shifts else [0] * self.per_day)
@@ -277,7 +280,7 @@ class IntervalSearch:
                 schedule = Schedule(agents_per_interval=paid)
             staffing[k] = tuple(paid)
             tiers[k] = t.model_copy(update={"agents": None, "schedule": schedule})
-        return staffing, sc.model_copy(update={"tiers": tiers})
+        return staffing, sc.model_copy(update={"tiers": tiers}), uncovered
 
     def cost(self, staffing: Requirement) -> float:
         """Paid agent-hours x hourly cost of the optimised tiers over one week."""
@@ -288,7 +291,7 @@ class IntervalSearch:
     # ---- simulation
 
     def evaluate(self, on_queue: dict[str, list[int]]) -> Evaluation:
-        staffing, sc = self.build(on_queue)
+        staffing, sc, uncovered = self.build(on_queue)
         key = tuple(staffing[k] for k in self.tiers)
         if key in self._cache:
             return self._cache[key]
@@ -300,7 +303,7 @@ class IntervalSearch:
         est = {m: estimate([x[m] for x in reps]) for m in reps[0]}
         busy = {k: self._busy(out.results, k) for k in self.tiers}
         ev = Evaluation(staffing, sc, est, busy, self.cost(staffing),
-                        target_gap(self.steered, est))
+                        target_gap(self.steered, est), uncovered)
         self._cache[key] = ev
         self.evaluations += 1
         return ev

@@ -34,7 +34,7 @@ def choose_tiers(sc: Scenario, asked: list[str] | None, path: str) -> list[str]:
     if asked:
         unknown = [k for k in asked if k not in serving]
         if unknown:
-            raise InputError(f"--tier {unknown[0]!r}: not a tier that serves contacts "
+            raise InputError(f"{unknown[0]!r} is not a tier that serves contacts "
                              f"(tiers: {', '.join(serving)})", file=path, path="--tier")
         return list(asked)
     plain = [k for k in serving if sc.tiers[k].coaching_share == 0]
@@ -87,6 +87,10 @@ def run_optimize(loaded: LoadedScenario, sc: Scenario, folder: Path, tiers: list
             raise
         raise InputError(f"optimize failed: {exc}", file=path) from None
     extra.pop("retry", None)
+    log("verified with fresh random numbers: " + ", ".join(
+        f"{t.metric} {st}" for t, st in status if op.steerable(t))
+        + (f"; paid hours/week {extra['paid_hours_per_week']}"
+           if "paid_hours_per_week" in extra else f"; agents {extra.get('optimized')}"))
     write_csv(folder / "staffing.csv", pd.DataFrame(rows, columns=["tier", "interval",
                                                                    "agents"]))
     write_atomic(folder / "optimized.yaml", yaml.safe_dump(
@@ -150,16 +154,16 @@ def _intervals(sc: Scenario, tiers: list[str], workers: int | None,
     search.steered = [t for t in sc.targets if t not in out_of_reach]
     for ev in (start, ample):
         ev.gap = op.target_gap(search.steered, ev.estimates)
-    if search.uncovered:
-        log(f"  requirement no shift pattern covers (agent-intervals a week): "
-            f"{search.uncovered}")
+    if any(ample.uncovered.values()):
+        log(f"  requirement no shift pattern covers at ample staffing (agent-intervals a "
+            f"week): {ample.uncovered}")
     best = search.search(start, ample)
     extra: dict = {"out_of_reach": [t.metric for t in out_of_reach]}
 
     def note(ev) -> None:
         extra.update(evaluations=search.evaluations, beta=dict(search.beta),
                      paid_hours_per_week=_hours(sc, ev.staffing),
-                     uncovered_agent_slots=dict(search.uncovered))
+                     uncovered_agent_slots=dict(ev.uncovered))
 
     def retry(_best: Scenario):
         nonlocal best
@@ -169,9 +173,10 @@ def _intervals(sc: Scenario, tiers: list[str], workers: int | None,
 
     note(best)
     extra.update(start_paid_hours_per_week=_hours(sc, start.staffing), retry=retry)
-    log(f"optimized: paid hours/week {extra['paid_hours_per_week']}; {search.evaluations} "
-        f"staffings simulated x {sc.replications} replications; the period-by-period "
-        f"start had {extra['start_paid_hours_per_week']}")
+    log(f"search result (before verification): paid hours/week "
+        f"{extra['paid_hours_per_week']}; {search.evaluations} staffings simulated x "
+        f"{sc.replications} replications; the period-by-period start had "
+        f"{extra['start_paid_hours_per_week']}")
     return best.scenario, search.rows(best.staffing), extra, start.scenario
 
 

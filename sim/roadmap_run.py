@@ -54,8 +54,10 @@ def run_roadmap(path: Path, *, reps: int | None, seed: int | None, out: Path | N
                        for p in rm.phases],
             "points": [{"variant": p.variant, "phase": p.phase, "month": p.month}
                        for p in lr.points]}
-    resolved = {"roadmap": lr.raw, "baseline": {k: v for k, v in lr.baseline.raw.items()
-                                                if k != "variants"}}
+    first = lr.points[0].scenario
+    resolved = {"roadmap": lr.raw, "baseline": {
+        **{k: v for k, v in lr.baseline.raw.items() if k != "variants"},
+        "seed": first.seed, "replications": first.replications}}
     return run_study(Study(
         "roadmap", rm.roadmap, [(rm.roadmap, p.variant, p.scenario) for p in lr.points],
         folder, workers, False, quiet, as_json, title or f"roadmap {rm.roadmap}", meta, resolved,
