@@ -60,7 +60,8 @@ def run_demo(root: Path, out: Path, workers: int | None, quiet: bool) -> list[di
         "compare", "demo-options", options, out / "options", workers, False, quiet, False,
         "ccsim demo: the baseline and its options",
         {"scenario_file": str(scen / "baseline.yaml"), "demo": True,
-         "overrides": dict(ONE_DAY)}, None, printer=show_options))]
+         "overrides": dict(ONE_DAY)}, {**loaded.raw, "replications": REPS},
+        printer=show_options))]
     term.print("")
     results.append(run_roadmap(
         scen / "roadmap-2026.yaml", reps=REPS, seed=None, out=out / "roadmap",
