@@ -418,6 +418,8 @@ class Engine:
 
     def _dispatch(self, a: Agent, now: float) -> None:
         """A slot of ``a`` came free: take the best waiting contact it may serve, or park."""
+        if a.held and a.held >= self.conc[a.ch]:
+            return  # full: it comes back here when one of its contacts ends
         queues = self.queues
         while True:
             best_q = None
@@ -505,7 +507,8 @@ class Engine:
             if a.leaving:
                 a.leaving = False
                 active.append(a)
-                self._dispatch(a, now)  # fill its free slots, or park it
+                if a.held < self.conc[a.ch]:
+                    self._dispatch(a, now)  # fill its free slots, or park it
         while len(active) < n:
             a = Agent(k, now)
             duty.append(a)

@@ -221,3 +221,25 @@ def test_paid_hours_is_additive(weekly: list[int], times: list[float]) -> None:
     whole = paid_agent_hours(weekly, 60, a, c)
     assert math.isclose(split, whole, rel_tol=1e-9, abs_tol=1e-6)
     assert whole >= -1e-9
+
+
+def test_an_agent_called_back_from_leaving_never_exceeds_its_concurrency() -> None:
+    """Staffing going down and up every interval with long contacts: agents asked to leave
+    while busy are called back while still full; they must not take more contacts than
+    their concurrency (busy agent slots never exceed the agents on duty)."""
+    from sim.config import Scenario
+    from sim.engine import Engine
+    from sim.routing import compile_routes
+
+    for conc in (1, 2):
+        sc = Scenario.model_validate({
+            "name": "flip", "horizon_hours": 24, "interval_minutes": 15,
+            "channels": {"chat": {
+                "arrivals": {"rate_per_hour": 12}, "mix": {"simple": 1.0}, "concurrency": conc,
+                "handle_time": {"simple": {"dist": "exponential", "mean_s": 3000}}}},
+            "tiers": {"t": {"schedule": {"agents_per_interval": [3, 1] * 48},
+                            "cost_per_hour": 1, "serves": {"simple": 1.0}}}})
+        rec = Engine(sc, compile_routes(sc), 0).run()
+        assert rec.load_area[0] <= rec.available_area[0] + 1e-6, (conc, rec.load_area,
+                                                                   rec.available_area)
+        assert rec.busy_area[0] <= rec.available_area[0] + 1e-6
