@@ -78,7 +78,10 @@ def _interpolate(knots: list[tuple[int, np.ndarray]], month: int) -> np.ndarray:
 
 
 def _payback(curve: np.ndarray) -> float:
-    """First month (1-based) from which ``curve`` stays >= 0; NaN if none."""
+    """First month (1-based) from which ``curve`` stays >= 0; NaN if none (or if the
+    curve is undefined, e.g. a CI from one replication)."""
+    if np.isnan(curve).any():
+        return math.nan
     below = np.nonzero(curve < 0)[0]
     if below.size == 0:
         return 1.0

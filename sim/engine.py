@@ -595,10 +595,11 @@ class Engine:
         except RuntimeError as exc:  # the schedule ran dry with measured contacts waiting
             raise SimulationError(
                 f"{self.pending} contacts arriving in the measured period were never served "
-                "(no agent could ever take them and customers never abandon); still waiting: "
-                f"{self._stuck()}. Check that the tiers these contacts are routed or "
-                "transferred to have agents on the queue (after shrinkage and coaching, "
-                "rounded per interval)") from exc
+                "(no agent could ever take them, and waiting there they do not abandon: "
+                "a transferred or async contact has no patience); waiting at the end, "
+                f"measured or not: {self._stuck()}. Check that the tiers these contacts "
+                "are routed or transferred to have agents on the queue (after shrinkage and "
+                "coaching, rounded per interval)") from exc
         h = self.horizon_s
         return RunRecord(
             contacts=self.log.frozen(),

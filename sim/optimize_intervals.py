@@ -193,6 +193,8 @@ def cover_with_shifts(shifts: list[Shift], paid: list[int], interval_minutes: in
         if all((p.start, p.end, p.days) != (s.start, s.end, s.days) for p in patterns):
             patterns.append(s)
     n = len(paid)
+    if not patterns:  # nothing to size: the whole requirement is uncovered
+        return [], int(sum(paid))
     a = np.zeros((n, len(patterns)))
     for j, p in enumerate(patterns):
         for slot in _shift_slots(p, interval_minutes):
@@ -222,6 +224,7 @@ class Evaluation:
     cost: float
     gap: float
     uncovered: dict[str, int]        # tier -> agent-slots a week no shift pattern covers
+    error: str | None = None         # why the simulation failed (gap = inf)
 
 
 @dataclass
@@ -297,6 +300,16 @@ class IntervalSearch:
             return self._cache[key]
         jobs = [Job("opt", "candidate", sc, r) for r in range(sc.replications)]
         out = run_jobs(jobs, self.workers)
+        if not out.complete and "never served" in (out.error or ""):
+            # contacts stuck for good (e.g. transferred to a tier with nobody on the queue):
+            # this staffing is infeasible, not the run
+            ev = Evaluation(staffing, sc, {}, {k: np.full(self.n_slots, np.nan)
+                                               for k in self.tiers},
+                            self.cost(staffing), math.inf, uncovered)
+            ev.error = out.error
+            self._cache[key] = ev
+            self.evaluations += 1
+            return ev
         if not out.complete:
             raise RuntimeError(out.error or "interrupted")
         reps = [r.metrics for r in out.results]
@@ -348,10 +361,15 @@ class IntervalSearch:
         return out
 
     def ample(self, start_on_queue: dict[str, list[int]]) -> Evaluation:
-        """Generous staffing (twice the period-by-period start plus 2 wherever it staffs):
+        """Generous staffing (twice the period-by-period start plus 2 wherever it staffs,
+        and at least the input's staffing, so tiers reached only by transfer or overflow
+        are measured too):
         measures the offered load with little queueing, and shows which targets no
         staffing of these tiers can meet."""
-        return self.evaluate({k: [2 * q + 2 if q > 0 else 0 for q in qs]
+        factor = {k: self.scenario.tiers[k].on_queue_factor for k in start_on_queue}
+        return self.evaluate({k: [max(2 * q + 2 if q > 0 else 0,
+                                      math.floor(self.input_paid[k][i] * factor[k] + 0.5))
+                                  for i, q in enumerate(qs)]
                               for k, qs in start_on_queue.items()})
 
     def search(self, start: Evaluation, ample: Evaluation) -> Evaluation:

@@ -32,13 +32,19 @@ def choose_tiers(sc: Scenario, asked: list[str] | None, path: str) -> list[str]:
     not coach (trainers' paid time is mostly coaching, which staffing targets do not see)."""
     serving = [k for k, t in sc.tiers.items() if t.serves]
     if asked:
-        unknown = [k for k in asked if k not in serving]
+        chosen = list(dict.fromkeys(asked))
+        unknown = [k for k in chosen if k not in serving]
         if unknown:
             raise InputError(f"{unknown[0]!r} is not a tier that serves contacts "
                              f"(tiers: {', '.join(serving)})", file=path, path="--tier")
-        return list(asked)
-    plain = [k for k in serving if sc.tiers[k].coaching_share == 0]
-    return plain or serving
+    else:
+        chosen = [k for k in serving if sc.tiers[k].coaching_share == 0] or serving
+    never = [k for k in chosen if sc.tiers[k].on_queue_factor <= 0]
+    if never:
+        raise InputError(f"tier '{never[0]}' is never on the queue (shrinkage or "
+                         "coaching_share is 1), so it cannot be staffed for the targets; "
+                         "leave it out with --tier", file=path, path="--tier")
+    return chosen
 
 
 def optimized_yaml(raw: dict, sc: Scenario, tiers: list[str]) -> dict:
@@ -141,8 +147,12 @@ def _intervals(sc: Scenario, tiers: list[str], workers: int | None,
     start_q = sipp_on_queue(sc, tiers)
     start = search.evaluate(start_q)
     log(f"start (period-by-period Erlang A): {search.describe(start)}")
+    if start.error:
+        log(f"  the period-by-period staffing fails to serve everyone: {start.error}")
     ample = search.ample(start_q)
-    log(f"ample (2 x start + 2): {search.describe(ample)}")
+    log(f"ample (2 x start + 2, at least the input): {search.describe(ample)}")
+    if ample.error:
+        raise RuntimeError(f"even generous staffing fails: {ample.error}")
     out_of_reach = [t for t in sc.targets if op.steerable(t)
                     and op.target_gap([t], ample.estimates) > 0]
     if len(out_of_reach) == sum(op.steerable(t) for t in sc.targets):
@@ -153,7 +163,8 @@ def _intervals(sc: Scenario, tiers: list[str], workers: int | None,
             "staffing these tiers' intervals cannot meet it; it is left out of the search")
     search.steered = [t for t in sc.targets if t not in out_of_reach]
     for ev in (start, ample):
-        ev.gap = op.target_gap(search.steered, ev.estimates)
+        if not ev.error:
+            ev.gap = op.target_gap(search.steered, ev.estimates)
     if any(ample.uncovered.values()):
         log(f"  requirement no shift pattern covers at ample staffing (agent-intervals a "
             f"week): {ample.uncovered}")
@@ -177,7 +188,8 @@ def _intervals(sc: Scenario, tiers: list[str], workers: int | None,
         f"{extra['paid_hours_per_week']}; {search.evaluations} staffings simulated x "
         f"{sc.replications} replications; the period-by-period start had "
         f"{extra['start_paid_hours_per_week']}")
-    return best.scenario, search.rows(best.staffing), extra, start.scenario
+    return (best.scenario, search.rows(best.staffing), extra,
+            None if start.error else start.scenario)
 
 
 def _hours(sc: Scenario, staffing: dict[str, tuple[int, ...]]) -> dict[str, float]:

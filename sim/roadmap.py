@@ -29,12 +29,23 @@ BASELINE = "baseline"
 
 class Phase(_Strict):
     name: Name
-    months: Annotated[int, Field(ge=1)]
-    investment: Annotated[float, Field(ge=0)] = 0.0   # spent evenly over the phase's months
+    months: Annotated[int, Field(ge=1, le=240)]
+    investment: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0  # spread evenly
     description: str | None = None
     set: dict[str, Any] = Field(default_factory=dict)  # dotted path -> value, as variants
     ramp: bool = False            # reach the new values linearly over the phase's months
     ramp_points: Annotated[int, Field(ge=1, le=12)] | None = None  # default: the file's
+
+    @field_validator("set")
+    @classmethod
+    def _settable(cls, v: dict[str, Any]) -> dict[str, Any]:
+        fixed = [k for k in v if k.split(".")[0] in ("name", "seed", "replications",
+                                                      "variants")]
+        if fixed:
+            raise ValueError(f"'{fixed[0]}' cannot change in a phase: every phase runs with "
+                             "the baseline's name, seed and replications (common random "
+                             "numbers) and has no variants")
+        return v
 
     @field_validator("name")
     @classmethod
@@ -56,6 +67,8 @@ class Roadmap(_Strict):
 
     @model_validator(mode="after")
     def _distinct(self) -> Roadmap:
+        if self.total_months > 240:
+            raise ValueError(f"the phases last {self.total_months} months; at most 240")
         names = [p.name for p in self.phases]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
@@ -136,14 +149,14 @@ def load_roadmap(path: str | Path, reps: int | None = None, seed: int | None = N
                                                        None))]
     month = 0
     for i, phase in enumerate(rm.phases):
-        after = apply_overrides(plain, phase.set.items()) if phase.set else copy.deepcopy(plain)
+        after = _apply_set(plain, phase, i, file, linemap)
         n = (phase.ramp_points or rm.ramp_points) if phase.ramp else 1
-        for j in range(1, n + 1):
-            at = month + round(j * phase.months / n)
-            if j < n and at in (month, month + phase.months):
-                continue  # a short phase has fewer distinct months than points
-            state = after if j == n else _between(plain, after, phase.set, j / n)
-            variant = phase.name if j == n else f"{phase.name}@{at}"
+        months_at = sorted({month + round(j * phase.months / n) for j in range(1, n)}
+                           - {month, month + phase.months}) + [month + phase.months]
+        for at in months_at:  # a short phase has fewer distinct months than points
+            f = (at - month) / phase.months   # the state at month `at` of a linear ramp
+            state = after if f == 1.0 else _between(plain, after, phase.set, f)
+            variant = phase.name if f == 1.0 else f"{phase.name}@{at}"
             points.append(Point(variant, phase.name, at, _validated(
                 state, update, base, file, linemap, (i, phase))))
         plain = after
@@ -155,6 +168,19 @@ def load_roadmap(path: str | Path, reps: int | None = None, seed: int | None = N
     except OSError:
         digest = ""
     return LoadedRoadmap(p, rm, base, points, data, digest)
+
+
+def _apply_set(plain: dict, phase: Phase, i: int, file: str, linemap: LineMap) -> dict:
+    """The previous state with the phase's ``set`` applied; a bad path names the line."""
+    try:
+        return apply_overrides(plain, phase.set.items()) if phase.set else copy.deepcopy(plain)
+    except InputError as err:
+        key = next((k for k in phase.set if err.path and (err.path == k or err.path
+                                                          .startswith(k + "."))), None)
+        where = locate(linemap, ("phases", str(i), "set", key) if key else ("phases", str(i)))
+        raise InputError(f"in phase '{phase.name}': {err.message}",
+                         file=where[0] if where else file, line=where[1] if where else None,
+                         path=f"phases.{i}.set" + (f".{key}" if key else "")) from None
 
 
 def _validated(state: dict, update: dict, base: LoadedScenario, file: str,
@@ -184,11 +210,12 @@ def _validated(state: dict, update: dict, base: LoadedScenario, file: str,
 
 def _between(before: dict, after: dict, changes: dict[str, Any], f: float) -> dict:
     """``after`` with every number under the changed paths moved only a fraction ``f`` of
-    the way from ``before`` (integers are rounded); anything else takes the new value."""
+    the way from ``before`` (counts such as agents are rounded); anything else takes the new
+    value."""
     out = copy.deepcopy(after)
     for key in changes:
         old, new = _get(before, key), _get(after, key)
-        out = apply_overrides(out, [(key, _mix(old, new, f))])
+        out = apply_overrides(out, [(key, _mix(old, new, f, key.split(".")[-1]))])
     return out
 
 
@@ -204,14 +231,19 @@ def _get(data: Any, dotted: str) -> Any:
     return node
 
 
-def _mix(old: Any, new: Any, f: float) -> Any:
+# keys whose values are counts: a ramp rounds them (money, rates and shares are not)
+COUNT_KEYS = {"agents", "headcount", "agents_per_interval", "queue_capacity", "concurrency",
+              "replications", "interval_minutes"}
+
+
+def _mix(old: Any, new: Any, f: float, key: str) -> Any:
     if isinstance(new, bool) or isinstance(old, bool):
         return new
     if isinstance(new, int | float) and isinstance(old, int | float):
         value = old + f * (new - old)
-        return round(value) if isinstance(new, int) and isinstance(old, int) else value
+        return round(value) if key in COUNT_KEYS else value
     if isinstance(new, dict) and isinstance(old, dict):
-        return {k: _mix(old.get(k), v, f) for k, v in new.items()}
+        return {k: _mix(old.get(k), v, f, str(k)) for k, v in new.items()}
     if isinstance(new, list) and isinstance(old, list) and len(new) == len(old):
-        return [_mix(a, b, f) for a, b in zip(old, new, strict=True)]
+        return [_mix(a, b, f, key) for a, b in zip(old, new, strict=True)]
     return new

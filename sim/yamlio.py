@@ -278,7 +278,8 @@ def _check_dropped_variants(data: dict, linemap: LineMap, file: str,
     for name, value in own.items():
         if value is None and name not in (inherited or {}):
             where = linemap.get(("variants", str(name)), (file, None))
-            known = ", ".join(map(str, inherited or {})) or "none: this file extends nothing"
+            known = (", ".join(map(str, inherited)) or "none") if inherited is not None \
+                else "none: this file extends nothing"
             raise InputError(f"'{name}: null' drops an inherited variant, but no variant "
                              f"'{name}' is inherited (inherited: {known})", file=where[0],
                              line=where[1], path=f"variants.{name}")

@@ -200,3 +200,49 @@ def test_busy_counts_chat_slots_in_use() -> None:
         means.append(np.mean([row["busy_base"] for row in rows]))
     m, se = np.mean(means), np.std(means, ddof=1) / math.sqrt(len(means))
     assert abs(m - 240 * 300 / 3600 / 2) < 4 * se, (m, se)
+
+
+TRANSFER_ONLY = """\
+name: handoff
+seed: 8
+replications: 4
+horizon_hours: 24
+warmup_hours: 2
+interval_minutes: 60
+channels:
+  phone:
+    arrivals: {rate_per_hour: 60}
+    mix: {simple: 1.0}
+    handle_time: {simple: {dist: exponential, mean_s: 240}}
+    patience: {dist: exponential, mean_s: 600}
+tiers:
+  base:
+    schedule: {agents_per_interval: [8]}
+    cost_per_hour: 40
+    serves: {simple: 1.0}
+    resolution: {simple: 0.5}
+  adv:
+    schedule: {agents_per_interval: [3]}
+    cost_per_hour: 60
+    serves: {simple: 1.0}
+routing:
+  simple: [{tier: base}, {tier: adv, after_s: 3600}]
+resolution: {transfer_share: 1.0}
+targets:
+  - {metric: phone.asa_s, max: 30}
+"""
+
+
+def test_a_tier_reached_only_by_transfers_is_staffed(tmp_path: Path) -> None:
+    """Period-by-period Erlang sees no first-contact load for 'adv' (it only takes
+    transfers), so its start leaves transfers stuck; the search measures the input's
+    staffing and staffs 'adv' so that everyone is served."""
+    text = TRANSFER_ONLY.replace("[8]", str([8] * 24)).replace("[3]", str([3] * 24))
+    out = tmp_path / "o"
+    res = ccsim("optimize", str(broken(tmp_path, text, "h.yaml")), "--out", str(out),
+                "--workers", "2", "--json")
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert {t["variant"] for t in doc["targets"]} == {"optimized", "input"}
+    staffing = pd.read_csv(out / "staffing.csv")
+    assert staffing[staffing.tier == "adv"].agents.sum() > 0

@@ -131,3 +131,35 @@ def test_bad_roadmaps_exit_2_naming_file_line_and_path(tmp_path: Path, edit, wor
 def test_validate_accepts_a_roadmap(tmp_path: Path) -> None:
     res = ccsim("validate", str(write_plan(tmp_path)))
     assert res.returncode == 0 and "roadmap 'plan'" in res.stdout
+
+
+def test_ramp_points_are_distinct_months_with_linear_states(tmp_path: Path) -> None:
+    """More ramp points than months: one state per distinct month; the state at month m
+    of an n-month ramp is the fraction m/n of the change; money is not rounded."""
+    from sim.roadmap import load_roadmap
+    text = PLAN.replace("    investment: 300000\n", "    investment: 300000\n    ramp: true\n"
+                        "    ramp_points: 7\n").replace(
+        "set: {tiers.base.agents: 4}", "set: {tiers.base.cost_per_hour: 45, tiers.base.agents: 3}")
+    lr = load_roadmap(write_plan(tmp_path, text))
+    bots = [p for p in lr.points if p.phase == "bots"]
+    assert [p.month for p in bots] == [1, 2, 3] and [p.variant for p in bots][-1] == "bots"
+    assert [p.scenario.tiers["base"].cost_per_hour for p in bots] == pytest.approx(
+        [40 + 5 / 3, 40 + 10 / 3, 45])
+    assert [p.scenario.tiers["base"].agents for p in bots] == [5, 4, 3]
+
+
+@pytest.mark.parametrize(("edit", "words"), [
+    (lambda s: s.replace("tiers.base.agents: 4", "seed: 4"), ["plan.yaml", "'seed' cannot"]),
+    (lambda s: s.replace("tiers.base.agents: 4", "tiers.base.agents.x: 4"),
+     ["plan.yaml", "line 8", "phase 'bots'", "phases.0.set.tiers.base.agents.x"]),
+    (lambda s: s.replace("months: 3", "months: 100000"), ["phases.0.months", "240"]),
+])
+def test_more_bad_roadmaps_exit_2(tmp_path: Path, edit, words) -> None:  # noqa: ANN001
+    res = ccsim("validate", str(write_plan(tmp_path, edit(PLAN))))
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    for w in words:
+        assert w in res.stderr, (w, res.stderr)
+
+
+def test_payback_of_an_undefined_curve_is_empty() -> None:
+    assert np.isnan(_payback(np.array([np.nan, 1.0])))
