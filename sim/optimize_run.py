@@ -86,7 +86,7 @@ def run_optimize(loaded: LoadedScenario, sc: Scenario, folder: Path, tiers: list
             log("verification with fresh random numbers: "
                 f"{', '.join(f'{t.metric} {st}' for t, st in status if op.steerable(t))}"
                 " -> one step more")
-            best, rows = extra["retry"](best)
+            best, rows = extra["retry"](best, status)
             status, verified = op.verify(best, workers)
     except RuntimeError as exc:
         if "interrupted" in str(exc):
@@ -120,13 +120,19 @@ def _flat(sc: Scenario, tiers: list[str], workers: int | None, log: Callable[[st
     agents = search.trim(search.climb(start))
     extra: dict = {"search_start": start}
 
-    def retry(_best: Scenario):
+    checker = op.Search(op.fresh(sc), tiers, workers, log=log)  # the verification's numbers
+
+    def retry(_best: Scenario, status: list):
+        """One agent more where it closes most of the gap of the targets that slipped,
+        judged on the verification's random numbers (on the search's own numbers every
+        candidate already meets them)."""
         nonlocal agents
+        slipped = [t for t, st in status if op.steerable(t) and st != "met"]
         cands = [{**agents, k: agents[k] + 1} for k in tiers]
-        gaps = search.evaluate(cands)
-        agents = cands[min(range(len(cands)), key=lambda i: (search.gap(gaps[i]),
-                                                              search.cost(cands[i])))]
-        extra.update(optimized=agents, evaluations=search.evaluations)
+        ests = checker.evaluate(cands)
+        agents = cands[min(range(len(cands)), key=lambda i: (
+            op.target_gap(slipped, ests[i]), search.cost(cands[i])))]
+        extra.update(optimized=agents, evaluations=search.evaluations + checker.evaluations)
         return op.with_agents(sc, agents), _flat_rows(agents)
 
     extra["retry"] = retry
@@ -176,7 +182,7 @@ def _intervals(sc: Scenario, tiers: list[str], workers: int | None,
                      paid_hours_per_week=_hours(sc, ev.staffing),
                      uncovered_agent_slots=dict(ev.uncovered))
 
-    def retry(_best: Scenario):
+    def retry(_best: Scenario, _status: list):
         nonlocal best
         best = search.raise_beta(best)
         note(best)
