@@ -72,12 +72,17 @@ def _abandon(pool: ProcessPoolExecutor) -> None:
     """Stop a pool now: cancel queued jobs and terminate the workers (no public API for
     that before Python 3.14's ``terminate_workers``)."""
     procs = list(getattr(pool, "_processes", {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in procs:
         if proc.is_alive():
             proc.terminate()
     for proc in procs:
         proc.join(timeout=5)
+    # the pool's manager thread must be gone before any later fork: a child forked while
+    # it holds a lock inherits the lock held, and the new worker hangs for ever
+    if manager is not None:
+        manager.join(timeout=10)
 
 
 def default_workers() -> int:
@@ -151,7 +156,12 @@ def _run_local(jobs: Sequence[Job], workers: int,
                 if on_done:
                     on_done(done[futures[f]])
         pool.shutdown()
-    except BaseException:
+    except Exception:
+        # a replication failed (e.g. SimulationError): the pool is sound; drop the queued
+        # jobs, let the running ones end, and close it cleanly
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    except BaseException:  # Ctrl-C: stop now
         _abandon(pool)
         raise
 
