@@ -305,8 +305,7 @@ class IntervalSearch:
             # this staffing is infeasible, not the run
             ev = Evaluation(staffing, sc, {}, {k: np.full(self.n_slots, np.nan)
                                                for k in self.tiers},
-                            self.cost(staffing), math.inf, uncovered)
-            ev.error = out.error
+                            self.cost(staffing), math.inf, uncovered, out.error)
             self._cache[key] = ev
             self.evaluations += 1
             return ev

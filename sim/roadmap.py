@@ -11,6 +11,7 @@ replication count (common random numbers).
 from __future__ import annotations
 
 import copy
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -162,8 +163,6 @@ def load_roadmap(path: str | Path, reps: int | None = None, seed: int | None = N
         plain = after
         month += phase.months
     try:
-        import hashlib
-
         digest = hashlib.sha256(p.read_bytes()).hexdigest()
     except OSError:
         digest = ""
