@@ -46,6 +46,9 @@ def run_roadmap(path: Path, *, reps: int | None, seed: int | None, out: Path | N
         if "roadmap" in tables:
             term.print(con.roadmap_table(tables["summary"], tables["roadmap"], rm, sc.currency))
             term.print(con.payback_line(tables["summary"], rm.horizon))
+        else:
+            term.print("no roadmap.csv, payback or ROI: they need every state's replications "
+                       "(the run is incomplete; run the command again)")
 
     meta = {"roadmap_file": str(path), "roadmap_sha256": lr.file_hash,
             "baseline_file": str(lr.baseline.path), "horizon_months": rm.horizon,
