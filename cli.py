@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -111,9 +112,18 @@ def simulate_file(path: Path, *, reps: int | None, seed: int | None, out: Path |
         scheduler=scheduler))
 
 
+def _hard_exit(code: int) -> None:
+    """Exit at once after a failed or interrupted run. Everything is written (atomically)
+    by now; a process pool stopped by Ctrl-C can leave a manager thread that the normal
+    interpreter shutdown would wait for without end."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def _exit_for(result: dict, fail_on_missed: bool) -> None:
     if not result["complete"]:
-        raise typer.Exit(EXIT_FAILED)
+        _hard_exit(EXIT_FAILED)
     if fail_on_missed and (result["targets"]["status"] == "missed").any():
         raise typer.Exit(EXIT_TARGETS)
 
@@ -320,7 +330,7 @@ def _optimize(path: Path, reps: int | None, seed: int | None, out: Path | None,
                             workers, quiet, as_json, log)
     except RuntimeError:
         typer.echo("optimize interrupted: no staffing written", err=True)
-        raise typer.Exit(EXIT_FAILED) from None
+        _hard_exit(EXIT_FAILED)
 
 
 @app.command()
@@ -446,7 +456,9 @@ def demo(out: OutOpt = None, workers: WorkersOpt = None, quiet: QuietOpt = False
         results = run_demo(root, out or _default_out("demo"), workers, quiet)
     except InputError as err:
         _fail_input(err)
-    raise typer.Exit(exit_code(results))
+    code = exit_code(results)
+    if code:
+        _hard_exit(code)
 
 
 def main() -> None:
