@@ -174,12 +174,19 @@ def _apply_set(plain: dict, phase: Phase, i: int, file: str, linemap: LineMap) -
     try:
         return apply_overrides(plain, phase.set.items()) if phase.set else copy.deepcopy(plain)
     except InputError as err:
-        key = next((k for k in phase.set if err.path and (err.path == k or err.path
-                                                          .startswith(k + "."))), None)
-        where = locate(linemap, ("phases", str(i), "set", key) if key else ("phases", str(i)))
-        raise InputError(f"in phase '{phase.name}': {err.message}",
-                         file=where[0] if where else file, line=where[1] if where else None,
-                         path=f"phases.{i}.set" + (f".{key}" if key else "")) from None
+        raise _phase_error(err, phase, i, file, linemap) from None
+
+
+def _phase_error(err: InputError, phase: Phase, i: int, file: str,
+                 linemap: LineMap) -> InputError:
+    """An error in a phase's state, pointed at the roadmap line of the `set` entry that
+    caused it (or at the phase)."""
+    key = next((k for k in phase.set if err.path and (
+        err.path == k or err.path.startswith(k + ".") or k.startswith(err.path + "."))), None)
+    where = locate(linemap, ("phases", str(i), "set", key) if key else ("phases", str(i)))
+    return InputError(f"in phase '{phase.name}': {err.message}",
+                      file=where[0] if where else file, line=where[1] if where else None,
+                      path=f"phases.{i}.set" + (f".{err.path}" if err.path else ""))
 
 
 def _validated(state: dict, update: dict, base: LoadedScenario, file: str,
@@ -194,16 +201,7 @@ def _validated(state: dict, update: dict, base: LoadedScenario, file: str,
             raise InputError(err.message, file=where[0] if where else file,
                              line=where[1] if where else None, path=err.path) from None
         i, ph = phase
-        where = None
-        for key in ph.set:
-            if err.path and (err.path == key or err.path.startswith(key + ".")
-                             or key.startswith(err.path + ".")):
-                where = locate(linemap, ("phases", str(i), "set", key))
-                break
-        where = where or locate(linemap, ("phases", str(i)))
-        raise InputError(f"in phase '{ph.name}': {err.message}",
-                         file=where[0] if where else file, line=where[1] if where else None,
-                         path=f"phases.{i}.set" + (f".{err.path}" if err.path else "")) from None
+        raise _phase_error(err, ph, i, file, linemap) from None
     return sc.model_copy(update=update)
 
 
