@@ -43,7 +43,7 @@ from sim.erlang import erlang_a_metrics
 from sim.optimize import target_gap
 from sim.routing import eligible_steps
 from sim.runner import Job, run_jobs
-from sim.schedule import DAYS, MINUTES_PER_DAY, Schedule, Shift, _shift_slots, weekly_agents
+from sim.schedule import DAYS, MINUTES_PER_DAY, Schedule, Shift, shift_slots, weekly_agents
 from sim.stats import Estimate, estimate
 
 Requirement = dict[str, tuple[int, ...]]   # tier -> paid agents per week slot
@@ -197,7 +197,7 @@ def cover_with_shifts(shifts: list[Shift], paid: list[int], interval_minutes: in
         return [], int(sum(paid))
     a = np.zeros((n, len(patterns)))
     for j, p in enumerate(patterns):
-        for slot in _shift_slots(p, interval_minutes):
+        for slot in shift_slots(p, interval_minutes):
             a[slot, j] += 1
     need = np.array(paid, dtype=float)
     coverable = a.sum(axis=1) > 0

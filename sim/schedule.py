@@ -108,7 +108,7 @@ class Schedule(BaseModel):
         return self
 
 
-def _shift_slots(shift: Shift, interval_minutes: int) -> list[int]:
+def shift_slots(shift: Shift, interval_minutes: int) -> list[int]:
     """Week slot indices a (boundary-aligned, non-empty) shift covers, wrapping the week."""
     per_day = MINUTES_PER_DAY // interval_minutes
     start, length = shift.minutes
@@ -158,7 +158,7 @@ def weekly_agents(schedule: Schedule, interval_minutes: int) -> list[int]:
         return prof * 7 if len(prof) == per_day else prof
     weekly = [0] * (7 * per_day)
     for shift in schedule.shifts or []:
-        for slot in _shift_slots(shift, interval_minutes):
+        for slot in shift_slots(shift, interval_minutes):
             weekly[slot] += shift.agents
     return weekly
 
@@ -182,7 +182,7 @@ def schedule_issues(schedule: Schedule, interval_minutes: int,
     if schedule.shifts is None:
         return [(path + ("agents_per_interval",), msg)]
     there = [shift.label(i) for i, shift in enumerate(schedule.shifts)
-             if shift.agents and over in _shift_slots(shift, interval_minutes)]
+             if shift.agents and over in shift_slots(shift, interval_minutes)]
     return [(path + ("shifts",), f"{msg}; shifts on duty then: {', '.join(there)}")]
 
 
