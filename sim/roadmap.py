@@ -21,6 +21,8 @@ from pydantic import Field, field_validator, model_validator
 
 from sim.config import Name, Scenario, Target, _Strict
 from sim.errors import InputError
+from sim.overrides import matches
+from sim.overrides import resolve as resolve_overrides
 from sim.scenario import LoadedScenario, load_scenario, validate_mapping
 from sim.validation import input_error_from_validation, model_allowed_keys
 from sim.yamlio import LineMap, apply_overrides, load_yaml, locate
@@ -148,15 +150,17 @@ def load_roadmap(path: str | Path, reps: int | None = None, seed: int | None = N
         plain["currency"] = rm.currency
     points = [Point(BASELINE, BASELINE, 0, _validated(plain, update, base, file, linemap,
                                                        None))]
+    resolved_sets: list[dict[str, Any]] = []
     month = 0
     for i, phase in enumerate(rm.phases):
-        after = _apply_set(plain, phase, i, file, linemap)
+        after, concrete = _apply_set(plain, phase, i, file, linemap)
+        resolved_sets.append(concrete)
         n = (phase.ramp_points or rm.ramp_points) if phase.ramp else 1
         months_at = sorted({month + round(j * phase.months / n) for j in range(1, n)}
                            - {month, month + phase.months}) + [month + phase.months]
         for at in months_at:  # a short phase has fewer distinct months than points
             f = (at - month) / phase.months   # the state at month `at` of a linear ramp
-            state = after if f == 1.0 else _between(plain, after, phase.set, f)
+            state = after if f == 1.0 else _between(plain, after, concrete, f)
             variant = phase.name if f == 1.0 else f"{phase.name}@{at}"
             points.append(Point(variant, phase.name, at, _validated(
                 state, update, base, file, linemap, (i, phase))))
@@ -166,13 +170,20 @@ def load_roadmap(path: str | Path, reps: int | None = None, seed: int | None = N
         digest = hashlib.sha256(p.read_bytes()).hexdigest()
     except OSError:
         digest = ""
-    return LoadedRoadmap(p, rm, base, points, data, digest)
+    raw = copy.deepcopy(data)
+    for ph, concrete in zip(raw.get("phases") or [], resolved_sets, strict=False):
+        if isinstance(ph, dict) and ph.get("set"):
+            ph["set"] = concrete   # scenario.yaml holds resolved numbers (SPEC §7.5)
+    return LoadedRoadmap(p, rm, base, points, raw, digest)
 
 
-def _apply_set(plain: dict, phase: Phase, i: int, file: str, linemap: LineMap) -> dict:
-    """The previous state with the phase's ``set`` applied; a bad path names the line."""
+def _apply_set(plain: dict, phase: Phase, i: int, file: str, linemap: LineMap
+               ) -> tuple[dict, dict[str, Any]]:
+    """The previous state with the phase's ``set`` applied (wildcards and relative changes
+    resolved against that state), and the concrete changes; a bad path names the line."""
     try:
-        return apply_overrides(plain, phase.set.items()) if phase.set else copy.deepcopy(plain)
+        after, concrete = resolve_overrides(plain, phase.set.items())
+        return after, dict(concrete)
     except InputError as err:
         raise _phase_error(err, phase, i, file, linemap) from None
 
@@ -182,7 +193,7 @@ def _phase_error(err: InputError, phase: Phase, i: int, file: str,
     """An error in a phase's state, pointed at the roadmap line of the `set` entry that
     caused it (or at the phase)."""
     key = next((k for k in phase.set if err.path and (
-        err.path == k or err.path.startswith(k + ".") or k.startswith(err.path + "."))), None)
+        matches(k, err.path) or k.startswith(err.path + "."))), None)
     where = locate(linemap, ("phases", str(i), "set", key) if key else ("phases", str(i)))
     return InputError(f"in phase '{phase.name}': {err.message}",
                       file=where[0] if where else file, line=where[1] if where else None,
