@@ -35,6 +35,8 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a fiel
                    "PATH=VALUE (dotted path, YAML value); repeatable.")]
 FailOpt = Annotated[bool, typer.Option("--fail-on-missed-targets",
                     help="Exit 1 when a target is missed.")]
+DrawsOpt = Annotated[int | None, typer.Option("--draws", min=1, help="Draws of the file's "
+                     "uncertain: inputs (default: its draws:, else 64).")]
 TargetCiOpt = Annotated[list[str] | None, typer.Option("--target-ci", help="Add replications "
                         "until a metric's 95% CI half-width is at most a value: "
                         "SCOPE.METRIC=HALF_WIDTH (repeatable; cap --max-reps).")]
@@ -87,7 +89,7 @@ def simulate_file(path: Path, *, reps: int | None, seed: int | None, out: Path |
                   overrides: list[tuple[str, object]], title: str | None = None,
                   target_ci: dict[tuple[str, str], float] | None = None,
                   max_reps: int = 200, backend: str = "local",
-                  scheduler: str | None = None) -> dict:
+                  scheduler: str | None = None, draws: int | None = None) -> dict:
     """Run a scenario file and its variants, write the results folder, print the tables.
 
     Returns {"out", "complete", "targets"}; raises InputError on bad input.
@@ -96,6 +98,16 @@ def simulate_file(path: Path, *, reps: int | None, seed: int | None, out: Path |
     from sim.study import Study, run_study
 
     loaded = load_scenario(path, overrides)
+    if loaded.raw.get("uncertain") or draws is not None:  # SPEC ยง7.6: sim/uncertain_run.py
+        if not loaded.raw.get("uncertain"):
+            raise InputError("--draws needs an uncertain: block in the scenario file",
+                             file=str(path), path="--draws")
+        from sim.uncertain_run import run_uncertain
+
+        return run_uncertain(path, draws=draws, reps=reps, seed=seed,
+                             out=out or _default_out(loaded.scenario.name), workers=workers,
+                             quiet=quiet, as_json=as_json, overrides=overrides,
+                             backend=backend, scheduler=scheduler, title=title)
     update: dict[str, Any] = {}
     if reps is not None:
         update["replications"] = reps
@@ -141,14 +153,14 @@ def run(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
         quiet: QuietOpt = False, as_json: JsonOpt = False, sets: SetOpt = None,
         fail_on_missed_targets: FailOpt = False, target_ci: TargetCiOpt = None,
         max_reps: MaxRepsOpt = 200, backend: BackendOpt = "local",
-        scheduler: SchedulerOpt = None) -> None:
+        scheduler: SchedulerOpt = None, draws: DrawsOpt = None) -> None:
     """Simulate a scenario and each of its variants; write the results folder."""
     try:
         result = simulate_file(scenario, reps=reps, seed=seed, out=out, workers=workers,
                                trace=trace, quiet=quiet, as_json=as_json,
                                overrides=_parse_sets(sets),
                                target_ci=_parse_target_ci(target_ci), max_reps=max_reps,
-                               backend=backend, scheduler=scheduler)
+                               backend=backend, scheduler=scheduler, draws=draws)
     except InputError as err:
         _fail_input(err)
     _exit_for(result, fail_on_missed_targets)
@@ -340,7 +352,7 @@ def roadmap(file: Annotated[Path, typer.Argument(help="Roadmap YAML file (SPEC ย
             out: OutOpt = None, workers: WorkersOpt = None, quiet: QuietOpt = False,
             as_json: JsonOpt = False, fail_on_missed: FailOpt = False,
             backend: BackendOpt = "local", scheduler: SchedulerOpt = None,
-            sets: SetOpt = None) -> None:
+            sets: SetOpt = None, draws: DrawsOpt = None) -> None:
     """Simulate budget phases on a baseline: per-phase KPIs and targets, monthly cost
     against the baseline, cumulative net savings, payback month and ROI."""
     from sim.roadmap_run import run_roadmap
@@ -349,7 +361,7 @@ def roadmap(file: Annotated[Path, typer.Argument(help="Roadmap YAML file (SPEC ย
         result = run_roadmap(file, reps=reps, seed=seed, out=out, workers=workers,
                              quiet=quiet, as_json=as_json, backend=backend,
                              scheduler=scheduler, default_out=_default_out,
-                             overrides=_parse_sets(sets))
+                             overrides=_parse_sets(sets), draws=draws)
     except InputError as err:
         _fail_input(err)
     _exit_for(result, fail_on_missed)
