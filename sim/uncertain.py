@@ -134,10 +134,40 @@ def parse_uncertain(block: object, file: str, linemap: dict, prefix: str = "unce
     return out
 
 
+def check_field(model: Any, parts: list[str], file: str, line: int | None, label: str
+                ) -> None:
+    """Exit 2 when the path is no field of the schema (with a "did you mean")."""
+    import difflib
+
+    from sim.overrides import field_type
+
+    if field_type(model, parts) is not None:
+        return
+    for i in range(len(parts), 0, -1):
+        found = field_type(model, parts[: i - 1]) if i > 1 else (model, [])
+        if found is None:
+            continue
+        fields = [f for alt in _models(found[0]) for f in alt.model_fields]
+        near = difflib.get_close_matches(parts[i - 1], fields, n=1)
+        raise InputError(f"'{'.'.join(parts)}' is not a field of the {model.__name__.lower()}"
+                         + (f": '{parts[i - 1]}' is unknown; did you mean '{near[0]}'?"
+                            if near else ""), file=file, line=line, path=label)
+
+
+def _models(tp: Any) -> list[Any]:
+    from pydantic import BaseModel
+
+    from sim.overrides import _unwrap
+
+    return [t for t in _unwrap(tp) if isinstance(t, type) and issubclass(t, BaseModel)]
+
+
 def check_support(path: str, dist: Uncertain, model: Any, parts: list[str], file: str,
                   line: int | None, label: str | None = None) -> None:
-    """Exit 2 when the distribution's support can leave the field's valid range."""
+    """Exit 2 when the path is no field, or the distribution's support can leave the
+    field's valid range."""
     label = label or f"uncertain.{path}"
+    check_field(model, parts, file, line, label)
     lo, hi = dist.support
     if dist.apply == "multiply":
         if lo <= 0:
@@ -181,6 +211,17 @@ def sample(dists: dict[str, Uncertain], draws: int, seed: int) -> np.ndarray:
 def draw_values(dists: dict[str, Uncertain], u: np.ndarray) -> np.ndarray:
     """draws x inputs matrix of drawn values."""
     return np.column_stack([d.ppf(u[:, j]) for j, d in enumerate(dists.values())])
+
+
+def as_applied(dists: dict[str, Uncertain], values: np.ndarray, counts: list[bool]
+               ) -> np.ndarray:
+    """The drawn values as they are applied: counts (``apply: set`` on an integer field)
+    rounded to the nearest integer, halves up."""
+    out = np.array(values, dtype=float)
+    for j, (dist, count) in enumerate(zip(dists.values(), counts, strict=True)):
+        if count and dist.apply == "set":
+            out[:, j] = [round_count(x) for x in out[:, j]]
+    return out
 
 
 def check_draws(n: int | None, file: str, line: int | None = None) -> int:

@@ -37,7 +37,14 @@ from sim.roadmap import (
     validate_roadmap,
 )
 from sim.stats import estimate
-from sim.uncertain import Uncertain, check_draws, check_support, draw_values, parse_uncertain
+from sim.uncertain import (
+    Uncertain,
+    as_applied,
+    check_draws,
+    check_support,
+    draw_values,
+    parse_uncertain,
+)
 from sim.uncertain import sample as lhs_sample
 from sim.uncertain_run import (
     MAX_JOBS,
@@ -178,7 +185,7 @@ def plan_draws(rf: RoadmapFile, draws: int | None, reps: int | None, seed: int |
     dists, n, counts = roadmap_inputs(rf, draws)
     check_extremes(rf, dists, counts)
     seed_ = rf.baseline.scenario.seed if seed is None else seed
-    values = draw_values(dists, lhs_sample(dists, n, seed_))
+    values = as_applied(dists, draw_values(dists, lhs_sample(dists, n, seed_)), counts)
     lrs = [draw_roadmap(rf, dists, values[d], counts, reps, seed, f"draw {d}")
            for d in range(n)]
     unique: dict[str, str] = {}

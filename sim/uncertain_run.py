@@ -22,6 +22,7 @@ from sim.results import TARGET_COLUMNS, write_csv
 from sim.stats import estimate, target_status
 from sim.uncertain import (
     Uncertain,
+    as_applied,
     check_draws,
     check_support,
     draw_values,
@@ -162,7 +163,8 @@ def draw_changes(dists: dict[str, Uncertain], values: np.ndarray, counts: list[b
 
 def build_draw_options(loaded: Any, dists: dict[str, Uncertain], values: np.ndarray,
                        update: dict[str, Any], file: str, linemap: LineMap,
-                       variants: dict[str, dict]) -> list[tuple[str, str, Scenario]]:
+                       variants: dict[str, dict]
+                       ) -> tuple[list[tuple[str, str, Scenario]], list[bool]]:
     """(scenario, "<variant>#<draw>", scenario) for every option and draw; the variants'
     changes (as written: relative ones apply to the drawn value) after the draw's."""
     from sim.config import Scenario as Model
@@ -187,7 +189,7 @@ def build_draw_options(loaded: Any, dists: dict[str, Uncertain], values: np.ndar
             except InputError as err:
                 _raise_draw_error(err, d, variant, changes, dists, file, linemap)
             out.append((name, draw_name(variant, d), sc.model_copy(update=update)))
-    return out
+    return out, counts
 
 
 def _raise_draw_error(err: InputError, d: int, variant: str, changes: list,
@@ -227,10 +229,10 @@ def run_uncertain(path: Path, *, draws: int | None, reps: int | None, seed: int 
         raise InputError(f"{n} draws x {n_opts} options x {n_reps} replications = "
                          f"{n * n_opts * n_reps:,} simulations, more than {MAX_JOBS:,}; "
                          "use fewer draws or replications", file=str(path), path="draws")
-    u = sample(dists, n, seed_)
-    values = draw_values(dists, u)
-    options = build_draw_options(loaded, dists, values, update, str(path), linemap,
-                                 own_variants)
+    values = draw_values(dists, sample(dists, n, seed_))
+    options, counts = build_draw_options(loaded, dists, values, update, str(path), linemap,
+                                         own_variants)
+    values = as_applied(dists, values, counts)
     names = list(dists)
     variants = ["base", *loaded.variants]
     outputs = list(dict.fromkeys([t.metric for t in sc0.targets] + ["cost.total"]))
