@@ -158,7 +158,10 @@ def print_uncertain_roadmap(term, tables: dict[str, pd.DataFrame], lr0, phases: 
     term.print(con.roadmap_table(s, tables["roadmap"], lr0.roadmap, sc.currency))
     term.print("payback: " + payback_words(s, tables["roadmap"], horizon)
                + missed_note(tables["targets"], phases[-1]))
-    vt = variance_table(tables["variance"])
+    var = tables["variance"]
+    keep = var["output"].isin(["npv", "roi", "cumulative_net_end"]) | var["output"].str.startswith(
+        phases[-1] + ":")
+    vt = variance_table(var[keep], limit=20)
     if vt is not None:
         term.print(vt)
     line = tornado_lines(tables["sensitivity"], "payback_month")

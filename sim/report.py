@@ -30,6 +30,7 @@ from sim.report_tables import (
     targets_html,
     verdict_html,
 )
+from sim.report_uncertainty import uncertainty_sections
 from sim.results import write_atomic
 
 _CSS = """
@@ -140,10 +141,11 @@ class _Charts:
         return f"<div class=grid>{body}</div>" if grid and body else body
 
 
-def _sections(d: ReportData) -> list[tuple[str, str, str]]:
+def _sections(d: ReportData, folder: Path | None = None) -> list[tuple[str, str, str]]:
     """(anchor, heading, html) in page order."""
     charts = _Charts()
     secs = [("verdict", "Verdict: targets met and cost per option", verdict_html(d))]
+    secs += uncertainty_sections(d, folder, charts)  # h-uncertain: draws of uncertain inputs
     cmd = d.command
     if cmd == "roadmap":
         small, money = roadmap_charts(d)
@@ -180,7 +182,7 @@ def _sections(d: ReportData) -> list[tuple[str, str, str]]:
     return secs
 
 
-def render_data(d: ReportData, title: str) -> str:
+def render_data(d: ReportData, title: str, folder: Path | None = None) -> str:
     """The page for a results folder's data."""
     meta = d.meta
     esc = html.escape
@@ -189,7 +191,7 @@ def render_data(d: ReportData, title: str) -> str:
             f" — {meta['replications_done']} of {meta['replications_planned']} replications "
             "kept" if "replications_done" in meta and "replications_planned" in meta else "")
         + ".</p>")
-    secs = _sections(d)
+    secs = _sections(d, folder)
     nav = "".join(f"<a href='#{a}'>{esc(h.split(':')[0])}</a>" for a, h, _ in secs)
     body = "".join(f"<section id={a}><h2>{esc(h)}</h2>{x}</section>" for a, h, x in secs)
     return (
@@ -225,7 +227,7 @@ def write_report(out: Path, tables: dict[str, pd.DataFrame], meta: dict, scenari
     (differences.csv, staffing.csv, sweep.csv, roadmap.csv, scenario.yaml)."""
     d = load_folder(Path(out), tables, meta, scenario)
     path = Path(out) / "report.html"
-    write_atomic(path, render_data(d, title or meta.get("title") or _title(meta)))
+    write_atomic(path, render_data(d, title or meta.get("title") or _title(meta), Path(out)))
     return path
 
 
@@ -233,5 +235,6 @@ def rerender(results_dir: Path) -> Path:
     """Render report.html again from a results folder's files (``ccsim report DIR``)."""
     d = load_folder(Path(results_dir))
     path = Path(results_dir) / "report.html"
-    write_atomic(path, render_data(d, d.meta.get("title") or _title(d.meta)))
+    write_atomic(path, render_data(d, d.meta.get("title") or _title(d.meta),
+                                   Path(results_dir)))
     return path

@@ -25,7 +25,7 @@ from sim.overrides import matches
 from sim.overrides import resolve as resolve_overrides
 from sim.scenario import LoadedScenario, load_scenario, validate_mapping
 from sim.validation import input_error_from_validation, model_allowed_keys
-from sim.yamlio import LineMap, apply_overrides, load_yaml, locate
+from sim.yamlio import LineMap, apply_overrides, locate, resolve_extends
 
 BASELINE = "baseline"
 
@@ -78,6 +78,8 @@ class Roadmap(_Strict):
     economics: Economics | None = None            # wage/volume growth, discounting
     uncertain: dict[str, Any] | None = None       # SPEC §7.6: checked by sim/uncertain.py
     draws: Annotated[int, Field(ge=1, le=4096)] | None = None
+    # replications of every state (default: the baseline's); --reps overrides
+    replications: Annotated[int, Field(ge=1, le=1000)] | None = None
 
     @model_validator(mode="after")
     def _distinct(self) -> Roadmap:
@@ -161,9 +163,10 @@ def read_roadmap(path: str | Path, overrides: list[tuple[str, object]] | None = 
                  ) -> RoadmapFile:
     p = Path(path)
     file = str(p)
-    data, linemap = load_yaml(p)
+    data, linemap = resolve_extends(p)   # a roadmap may extend another (extension)
     rm = validate_roadmap(data, file, linemap)
-    base_path = p.parent / rm.baseline
+    declared = Path(linemap.get(("baseline",), (file, None))[0])  # relative to its file
+    base_path = declared.parent / rm.baseline
     if not base_path.is_file():
         where = linemap.get(("baseline",), (file, None))
         raise InputError(f"the baseline scenario '{base_path}' was not found", file=where[0],
@@ -189,9 +192,9 @@ def build_roadmap(rf: RoadmapFile, reps: int | None = None, seed: int | None = N
     p, data, linemap, base = rf.path, rf.data, rf.linemap, rf.baseline
     rm = rm or rf.roadmap
     file = str(p)
+    default_reps = rm.replications or base.scenario.replications
     update: dict[str, Any] = {"seed": base.scenario.seed if seed is None else seed,
-                              "replications": (base.scenario.replications if reps is None
-                                               else reps)}
+                              "replications": default_reps if reps is None else reps}
     plain = {k: v for k, v in base.raw.items() if k != "variants"}
     if base_changes:
         plain = apply_overrides(plain, base_changes)
