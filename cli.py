@@ -378,6 +378,12 @@ def validate(file: Annotated[Path, typer.Argument(help="Scenario or roadmap YAML
     try:
         if is_roadmap_file(load_yaml(file)[0]):
             lr = load_roadmap(file)
+            if lr.roadmap.uncertain:  # SPEC §7.6: paths, distributions, supports
+                from sim.roadmap import read_roadmap
+                from sim.uncertain_roadmap import check_extremes, roadmap_inputs
+
+                rf = read_roadmap(file)
+                check_extremes(rf, *roadmap_inputs(rf, None)[::2])
             if not quiet:
                 typer.echo(f"{file}: ok — roadmap '{lr.roadmap.roadmap}' on "
                            f"'{lr.baseline.scenario.name}', {len(lr.roadmap.phases)} phase(s) "
@@ -385,6 +391,11 @@ def validate(file: Annotated[Path, typer.Argument(help="Scenario or roadmap YAML
                            "to simulate")
             return
         loaded = load_scenario(file)
+        if loaded.raw.get("uncertain"):  # SPEC §7.6: paths, distributions, supports
+            from sim.uncertain_run import uncertain_scenario
+            from sim.yamlio import resolve_extends
+
+            uncertain_scenario(file, loaded.raw, resolve_extends(file)[1], None)
     except InputError as err:
         _fail_input(err)
     if not quiet:

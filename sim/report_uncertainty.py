@@ -225,6 +225,10 @@ def uncertainty_sections(d: ReportData, folder: Path | None,
         return []
     sens = _csv(folder / "sensitivity.csv")
     var = _csv(folder / "variance.csv")
+    if var is not None and not var.empty:  # the baseline and ramp points: rarely uncertain
+        base_unc = any(str(p).startswith("baseline.") for p in d.meta.get("uncertain") or [])
+        out_ = var["output"].astype(str)
+        var = var[~out_.str.contains("@") & (base_unc | ~out_.str.startswith("baseline:"))]
     n = int(unc["draw"].max()) + 1 if not unc.empty else 0
     params = list(d.meta.get("uncertain") or [])
     intro = (f"<p class=muted>{n} draws of {len(params)} uncertain input(s) (a Latin "
