@@ -63,7 +63,10 @@ def _cell(row: pd.Series | None, fmt: str) -> str:
     if not (math.isnan(lo) or math.isnan(hi)) and hi > lo:
         half = (hi - lo) / 2.0
         pct = fmt.endswith("%}")
-        text += " ±" + (f"{half:.1%}" if pct else fmt.format(half).lstrip())
+        if math.isclose(hi - row["mean"], row["mean"] - lo, rel_tol=1e-6, abs_tol=1e-12):
+            text += " ±" + (f"{half:.1%}" if pct else fmt.format(half).lstrip())
+        else:  # cut at the metric's range (a wait cannot be < 0): show both ends
+            text += f" [{fmt.format(lo).strip()}, {fmt.format(hi).strip()}]"
     return text
 
 
