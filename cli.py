@@ -275,7 +275,10 @@ def _sweep(path: Path, sets: list[str] | None, reps: int | None, seed: int | Non
         f"sweep of {base.name}: " + " × ".join(p for p, _ in grid),
         {"scenario_file": str(path), "scenario_sha256": loaded.file_hash,
          "grid": {p: list(v) for p, v in grid}}, resolved, done_before, on_done,
-        backend=backend, scheduler=scheduler))
+        backend=backend, scheduler=scheduler, labels=sw.column_labels(grid),
+        caption="columns: " + "; ".join(
+            f"{n} = {p}" for n, (p, _) in zip(sw.axis_names([p for p, _ in grid]), grid,
+                                              strict=True))))
 
 
 @app.command()
