@@ -16,8 +16,8 @@ import typer
 
 from sim import __version__
 from sim import console as con
-from sim.paired import best_option, differences_table
 from sim.config import Scenario
+from sim.paired import best_option, differences_table
 from sim.report import write_report
 from sim.results import group_options, rewrite_summary, write_csv, write_results
 from sim.runner import Job, Outcome, RepResult, default_workers, run_jobs

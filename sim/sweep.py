@@ -87,11 +87,14 @@ def axis_names(paths: Sequence[str]) -> list[str]:
     apart from the others (``tiers.base.agents`` -> ``agents``; two ``agents`` axes ->
     ``base.agents``, ``advanced.agents``)."""
     parts = [p.split(".") for p in paths]
-    for k in range(1, max((len(x) for x in parts), default=1) + 1):
-        names = [".".join(x[-k:]) for x in parts]
-        if len(set(names)) == len(names):
-            return names
-    return list(paths)
+    out = []
+    for i, mine in enumerate(parts):
+        for k in range(1, len(mine) + 1):
+            tail = mine[-k:]
+            if all(other[-k:] != tail for j, other in enumerate(parts) if j != i):
+                break
+        out.append(".".join(tail))
+    return out
 
 
 def column_labels(grid: Grid) -> dict[str, str]:
