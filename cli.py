@@ -63,7 +63,8 @@ def _parse_target_ci(items: list[str] | None) -> dict[tuple[str, str], float]:
 
 
 def _fail_input(err: InputError) -> None:
-    typer.echo(f"error: {err}", err=True)
+    for line in err.lines():   # every problem of the input at once, one line each
+        typer.echo(f"error: {line}", err=True)
     raise typer.Exit(EXIT_INPUT)
 
 
@@ -464,7 +465,8 @@ def main() -> None:
     try:
         app()
     except InputError as err:  # safety net: never a traceback for bad input
-        typer.echo(f"error: {err}", err=True)
+        for line in err.lines():
+            typer.echo(f"error: {line}", err=True)
         sys.exit(EXIT_INPUT)
     except KeyboardInterrupt:  # Ctrl-C before any simulation started: nothing to keep
         typer.echo("interrupted", err=True)
