@@ -226,6 +226,7 @@ def economics_by_draw(plan: dict[str, Any], replications: pd.DataFrame) -> dict[
             "invest", "operating", "baseline", "net", "dnet", "cf")
     out: dict[str, Any] = {k: [] for k in keys}
     out["state_op"], out["state_sav"] = {}, {}
+    out["state_op_r"], out["state_sav_r"] = {}, {}   # per replication (of the last draw)
     n = plan["n"]
     for d, (lr, rm) in enumerate(plan["lrs"]):
         costs = {}
@@ -239,6 +240,7 @@ def economics_by_draw(plan: dict[str, Any], replications: pd.DataFrame) -> dict[
             out["state_op"].setdefault(p.variant, [math.nan] * n)[d] = float(op.mean())
             out["state_sav"].setdefault(p.variant, [math.nan] * n)[d] = float(
                 (base - op).mean())
+            out["state_op_r"][p.variant], out["state_sav_r"][p.variant] = op, base - op
         cf = cashflow(lr, costs, rm)
         cum, dcum = cf.cumulative, cf.discounted_cumulative
         out["cum"].append(cum.mean(axis=0))
@@ -337,6 +339,11 @@ def state_rows(plan: dict[str, Any], summary: pd.DataFrame) -> tuple[pd.DataFram
     name = plan["lrs"][0][1].roadmap
     rows = []
     for v in order:
+        single = _single_option(plan, v)
+        if single is not None:  # the same state in every draw: its replications' CI
+            own = summary[summary["variant"] == single]
+            rows += [[name, v, *r[2:]] for r in own.itertuples(index=False, name=None)]
+            continue
         for (vv, sm), vals in means.items():
             if vv != v:
                 continue
@@ -348,16 +355,26 @@ def state_rows(plan: dict[str, Any], summary: pd.DataFrame) -> tuple[pd.DataFram
     return df, {k: np.array(v, dtype=float) for k, v in means.items()}
 
 
+def _single_option(plan: dict[str, Any], variant: str) -> str | None:
+    """The option simulated for ``variant`` when it is the same state in every draw."""
+    opts = {plan["mapping"].get((d, variant)) for d in range(plan["n"])}
+    return next(iter(opts)) if len(opts) == 1 and None not in opts else None
+
+
 def cost_rows(plan: dict[str, Any], eco: dict[str, Any], name: str) -> list[list[Any]]:
     """operating_per_month / savings_per_month of every state, over the draws, and each
     phase's investment (mean over the draws)."""
     rows = []
     r = plan["n"] * plan["reps"]
     for v, vals in eco["state_op"].items():
-        for metric, data in (("operating_per_month", vals),
-                             ("savings_per_month", eco["state_sav"][v])):
-            e = estimate(data)
-            rows.append([name, v, "cost", metric, e.mean, e.ci_low, e.ci_high, r])
+        single = _single_option(plan, v) is not None and _single_option(
+            plan, BASELINE) is not None
+        for metric, data, reps in (("operating_per_month", vals, eco["state_op_r"][v]),
+                                   ("savings_per_month", eco["state_sav"][v],
+                                    eco["state_sav_r"][v])):
+            e = estimate(list(reps) if single else data)
+            rows.append([name, v, "cost", metric, e.mean, e.ci_low, e.ci_high,
+                         plan["reps"] if single else r])
     for ph in plan["lrs"][0][1].phases:
         inv = [next(q.investment for q in rm.phases if q.name == ph.name)
                for _lr, rm in plan["lrs"]]
