@@ -172,6 +172,9 @@ def print_uncertain_roadmap(term, tables: dict[str, pd.DataFrame], lr0, phases: 
 def print_uncertain_run(term, tables: dict[str, pd.DataFrame], sc, draws: int, reps: int,  # noqa: ANN001
                         title: str | None) -> None:
     s = tables["summary"]
+    if "variance" not in tables:
+        term.print("the run is incomplete: no summary over the draws (run it again)")
+        return
     term.print(con.kpi_table(s, list(sc.channels), list(sc.tiers), sc.currency,
                              title=title or f"{sc.name}: KPIs, mean over {draws} draws of "
                              f"the uncertain inputs × {reps} replications (± 95% CI "
