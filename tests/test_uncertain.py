@@ -292,3 +292,20 @@ def test_draws_without_uncertain_inputs_is_an_error(tmp_path: Path) -> None:
     path = broken(tmp_path, SMALL, "small.yaml")
     res = ccsim("run", str(path), "--draws", "4")
     assert res.returncode == 2 and "--draws needs an uncertain: block" in res.stderr
+
+
+def test_draws_run_on_the_dask_backend_unchanged(tmp_path: Path) -> None:
+    pytest.importorskip("dask.distributed")
+    text = plan_with("  phases.cut.set.tiers.advanced.agents: {dist: uniform, low: 2, "
+                     "high: 4}\n", draws=3)
+    broken(tmp_path, SMALL, "small.yaml")
+    plan = broken(tmp_path, text, "plan.yaml")
+    files = {}
+    for backend in ("local", "dask"):
+        out = tmp_path / backend
+        res = ccsim("roadmap", str(plan), "--out", str(out), "--workers", "2", "--quiet",
+                    "--backend", backend)
+        assert res.returncode == 0, res.stderr
+        files[backend] = {f: (out / f).read_bytes() for f in (
+            "summary.csv", "uncertainty.csv", "roadmap.csv", "targets.csv")}
+    assert files["local"] == files["dask"]
