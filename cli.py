@@ -100,6 +100,10 @@ def simulate_file(path: Path, *, reps: int | None, seed: int | None, out: Path |
         if not loaded.raw.get("uncertain"):
             raise InputError("--draws needs an uncertain: block in the scenario file",
                              file=str(path), path="--draws")
+        if target_ci or trace:
+            raise InputError(f"{'--target-ci' if target_ci else '--trace'} does not combine "
+                             "with uncertain: inputs (each draw runs the file's "
+                             "replications)", file=str(path), path="uncertain")
         from sim.uncertain_run import run_uncertain
 
         return run_uncertain(path, draws=draws, reps=reps, seed=seed,
@@ -364,31 +368,36 @@ def validate(file: Annotated[Path, typer.Argument(help="Scenario or roadmap YAML
     try:
         if is_roadmap_file(load_yaml(file)[0]):
             lr = load_roadmap(file)
+            extra = ""
             if lr.roadmap.uncertain:  # SPEC §7.6: paths, distributions, supports
                 from sim.roadmap import read_roadmap
                 from sim.uncertain_roadmap import check_extremes, roadmap_inputs
 
                 rf = read_roadmap(file)
-                check_extremes(rf, *roadmap_inputs(rf, None)[::2])
+                dists, n, counts = roadmap_inputs(rf, None)
+                check_extremes(rf, dists, counts)
+                extra = f" (per draw); {len(dists)} uncertain input(s), {n} draws"
             if not quiet:
                 typer.echo(f"{file}: ok — roadmap '{lr.roadmap.roadmap}' on "
                            f"'{lr.baseline.scenario.name}', {len(lr.roadmap.phases)} phase(s) "
                            f"over {lr.roadmap.total_months} months, {len(lr.points)} states "
-                           "to simulate")
+                           f"to simulate{extra}")
             return
+        extra = ""
         loaded = load_scenario(file)
         if loaded.raw.get("uncertain"):  # SPEC §7.6: paths, distributions, supports
             from sim.uncertain_run import uncertain_scenario
             from sim.yamlio import resolve_extends
 
-            uncertain_scenario(file, loaded.raw, resolve_extends(file)[1], None)
+            dists, n = uncertain_scenario(file, loaded.raw, resolve_extends(file)[1], None)
+            extra = f", {len(dists)} uncertain input(s), {n} draws"
     except InputError as err:
         _fail_input(err)
     if not quiet:
         sc = loaded.scenario
         typer.echo(f"{file}: ok — scenario '{sc.name}', {len(sc.channels)} channel(s), "
                    f"{len(sc.tiers)} tier(s), {len(loaded.variants)} variant(s), "
-                   f"{len(sc.targets)} target(s)")
+                   f"{len(sc.targets)} target(s){extra}")
 
 
 @app.command()
