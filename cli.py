@@ -63,7 +63,9 @@ def _parse_target_ci(items: list[str] | None) -> dict[tuple[str, str], float]:
 
 
 def _fail_input(err: InputError) -> None:
-    typer.echo(f"error: {err}", err=True)
+    from sim.console import clean  # input quoted in a message never reaches the terminal raw
+
+    typer.echo(f"error: {clean(err)}", err=True)
     raise typer.Exit(EXIT_INPUT)
 
 
@@ -465,7 +467,9 @@ def main() -> None:
     try:
         app()
     except InputError as err:  # safety net: never a traceback for bad input
-        typer.echo(f"error: {err}", err=True)
+        from sim.console import clean
+
+        typer.echo(f"error: {clean(err)}", err=True)
         sys.exit(EXIT_INPUT)
     except KeyboardInterrupt:  # Ctrl-C before any simulation started: nothing to keep
         typer.echo("interrupted", err=True)

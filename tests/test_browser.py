@@ -40,14 +40,14 @@ pytestmark = pytest.mark.skipif(
     "install Debian's browser with `apt-get install -y chromium` (.ci/run tries this) to "
     "check report.html in a real browser")
 
-RUN_TITLES = {"Service level by interval", "Average speed of answer by interval",
+RUN_TITLES = {"Service level by interval, per channel",
+              "Average speed of answer by interval, per channel",
               "Occupancy by tier (mean, 95% CI)",
               "Cost breakdown over the horizon: labour / bot / overhead"}
 EXPECTED = {
     "demo": RUN_TITLES,
     "compare": RUN_TITLES,
-    "sweep": RUN_TITLES | {"Cost vs service: phone.asa_s against total cost (mean, 95% CI)"
-                           " points labelled base.agents/advanced.agents"},
+    "sweep": RUN_TITLES | {"Cost vs service: phone.asa_s against total cost (mean, 95% CI)"},
     "optimize": RUN_TITLES | {"Optimized staffing by interval"},
     "roadmap": RUN_TITLES | {"Cumulative net savings and payback", "Monthly cost vs baseline",
                              "phone.asa_s by phase", "all.service_level by phase",
@@ -104,6 +104,9 @@ def render_status(page: Path, tmp: Path) -> dict:
             "titles": [" ".join(t.replace("\u200b", " ").split())  # plotly's <br> marks
                        for t in json.loads(a.get("data-titles", "[]"))],
             "missing_targets": json.loads(a.get("data-missing-targets", "[]")),
+            "overlaps": json.loads(a.get("data-overlaps", "[]")),
+            "repeated_ticks": json.loads(a.get("data-repeated-ticks", "[]")),
+            "xticks": json.loads(a.get("data-xticks", "{}")),
             "errors": json.loads(a.get("data-errors", "[]"))}
 
 
@@ -130,7 +133,7 @@ def test_every_chart_renders_in_chromium(folders: dict[str, Path], kind: str,
     page = folders[kind] / "report.html"
     source = page.read_text(encoding="utf-8")
     expect_charts = source.count("<figure class=chart")
-    expect_targets = sum(int(n) for n in re.findall(r"data-targets='(\d+)'", source))
+    expect_targets = sum(int(n) for n in re.findall(r'data-targets="(\d+)"', source))
     st = render_status(page, tmp_path)
     assert st["state"] == "done", st
     assert st["errors"] == [], f"JavaScript errors: {st['errors']}"
@@ -139,20 +142,40 @@ def test_every_chart_renders_in_chromium(folders: dict[str, Path], kind: str,
     assert all(st["titles"]), f"a chart without a title: {st['titles']}"
     assert EXPECTED[kind] <= set(st["titles"]), set(EXPECTED[kind]) - set(st["titles"])
     assert expect_targets >= 2 and st["missing_targets"] == [], st["missing_targets"]
+    assert st["overlaps"] == [], f"labels drawn over each other: {st['overlaps']}"
+    assert st["repeated_ticks"] == [], f"an axis repeats a tick label: {st['repeated_ticks']}"
+    clock = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d\d:\d\d$")
+    for slug in ("interval-service_level", "interval-asa_s"):
+        ticks = st["xticks"][slug]
+        assert len(ticks) >= 3 and all(clock.match(t) for t in ticks), (slug, ticks)
 
 
 def test_a_broken_page_is_caught(folders: dict[str, Path], tmp_path: Path) -> None:
-    """The check can fail: a script error and a chart whose target line is gone."""
+    """The check can fail: a script error, a chart whose target line is gone, and a chart
+    with two labels on top of each other and an axis that repeats a label ("61%")."""
     source = (folders["demo"] / "report.html").read_text(encoding="utf-8")
     broken = source.replace("<footer>", "<script>throw new Error('boom')</script><footer>", 1)
     broken = re.sub(r'"text":"target phone \\u2264 60 s"', '"text":"no line"', broken)
     assert broken.count("boom") == 1 and "target phone \\u2264 60 s" not in broken
+    bad = {"data": [{"type": "scatter", "x": [1, 2, 3], "y": [0.601, 0.605, 0.612]}],
+           "layout": {"title": {"text": "bad chart"}, "yaxis": {"tickformat": ".0%"},
+                      "annotations": [{"text": "first label", "x": 2, "y": 0.605,
+                                       "showarrow": False},
+                                      {"text": "second label", "x": 2, "y": 0.605,
+                                       "showarrow": False}]}}
+    broken = broken.replace("<footer>", "<figure class=chart data-chart=bad data-targets=0>"
+                            "<div class=plot style='height:300px'></div><script type="
+                            f"'application/json' class=fig>{json.dumps(bad)}</script></figure>"
+                            "<footer>", 1)
     (tmp_path / "broken").mkdir()
     page = tmp_path / "broken" / "report.html"
     page.write_text(broken, encoding="utf-8")
     st = render_status(page, tmp_path)
     assert any("boom" in e for e in st["errors"]), st["errors"]
-    assert "Average speed of answer by interval" in st["missing_targets"]
+    assert "Average speed of answer by interval, per channel" in st["missing_targets"]
+    assert st["overlaps"] == ["bad chart: first label / second label"], st["overlaps"]
+    assert any(re.match(r"bad chart: 6\d%$", r) for r in st["repeated_ticks"]), st
+
 
 
 def _png_size(path: Path) -> tuple[int, int]:

@@ -260,16 +260,26 @@ def _plain(x: object) -> object:
 
 
 def figures(page: str) -> list[dict]:
-    """The plotly figures of the page: {"data": [...], "layout": {...}} each."""
+    """The plotly figures of the page: {"data": [...], "layout": {...}} each, as embedded
+    (JSON in <script type="application/json" class=fig>), strings unescaped as plotly
+    shows them."""
     dec = json.JSONDecoder(object_hook=_plain)
     out = []
-    for m in re.finditer(r'Plotly\.newPlot\(\s*"[^"]+",\s*', page):
-        data, end = dec.raw_decode(page, m.end())
-        rest = re.match(r"\s*,\s*", page[end:])
-        assert rest is not None
-        layout, _ = dec.raw_decode(page, end + rest.end())
-        out.append({"data": data, "layout": layout})
+    for m in re.finditer(r'<script type="application/json" class=fig>(.*?)</script>', page,
+                         re.S):
+        out.append(_shown(dec.decode(m.group(1))))
     return out
+
+
+def _shown(x: object) -> object:
+    """Strings as plotly displays them (it decodes &lt; &gt; &amp;)."""
+    if isinstance(x, str):
+        return x.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    if isinstance(x, dict):
+        return {k: _shown(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_shown(v) for v in x]
+    return x
 
 
 def titled(page: str) -> dict[str, dict]:
@@ -300,8 +310,8 @@ def verdict(page: str) -> dict[str, list[tuple[str, str]]]:
 def test_run_report_has_every_section_and_the_verdict(tmp_path: Path) -> None:
     page = render(make_run(tmp_path / "run"))
     for sec in ("verdict", "scenario", "targets", "kpis", "intervals", "occupancy", "cost"):
-        assert f"<section id={sec}>" in page, sec
-    assert page.index("<section id=verdict>") < page.index("<section id=scenario>")
+        assert f'<section id="{sec}">' in page, sec
+    assert page.index('<section id="verdict">') < page.index('<section id="scenario">')
     head = tables_of(page)["verdict"][0]
     assert [c[1] for c in head] == ["option", "all targets", "cost / week", "cost / month",
                                     "phone.asa_s ≤ 60 s", "all.service_level ≥ 80%",
@@ -318,35 +328,93 @@ def test_run_report_has_every_section_and_the_verdict(tmp_path: Path) -> None:
     assert "Cheapest option meeting every target: <b>base</b>" in page
 
 
+def rows_by(table: list[list[tuple[str, str]]], first: int = 2) -> dict[tuple, list[str]]:
+    """Rows of a grouped table (scope shown only on a block's first row) by their first
+    ``first`` cells, the group name carried down."""
+    out, group = {}, ""
+    for r in table[1:]:
+        group = r[0][1] or group
+        out[(group, *[c[1] for c in r[1:first]])] = [c[1] for c in r[first:]]
+    return out
+
+
 def test_run_report_scenario_kpis_and_costs(tmp_path: Path) -> None:
     page = render(make_run(tmp_path / "run"))
-    glance = tables_of(page)["glance"]
+    glance = tables_of(page)["glance channels"]
+    assert [c[1] for c in glance[0]] == ["channel", "arrivals", "mix", "mean handle time",
+                                         "patience", "SL threshold", "concurrency",
+                                         "bot containment"]  # no mode, open hours: not used
     phone = next(r for r in glance if r[0][1] == "phone")
     assert phone[1][1] == "320 /h" and "simple 40%" in phone[7][1]
     assert "CNY 0.50/session" in phone[7][1]
     chat = next(r for r in glance if r[0][1] == "chat")
     assert chat[1][1] == "profile: mean 20 /h, peak 30 /h" and chat[7][1] == "no bot"
-    assert "horizon 4 h measured after 0.5 h warm-up" in page
-    assert "shifts 08:00–16:00 ×5" in page and "tiers.base.agents = 14" in page
+    assert "horizon 4 h measured (from Monday 00:00) after 0.5 h warm-up" in page
+    tiers = {r[0][1]: [c[1] for c in r] for r in tables_of(page)["glance tiers"]}
+    assert tiers["tier"] == ["tier", "agents on duty", "cost / hour", "serves (speed)"]
+    assert tiers["base"][1] == "12 on duty around the clock"
+    assert tiers["advanced"][1] == "1 shift pattern, at most 5 on duty at once"
+    assert "tiers.base.agents = 14" in page
     kpi = tables_of(page)["kpi"]
-    assert [c[1] for c in kpi[0]] == ["channel", "option", "asa_s", "service_level",
-                                      "abandon_rate", "automation_rate", "aht_s", "fcr"]
-    assert kpi[1][2][1] == "20.0 s [19.0, 21.0]" and kpi[1][3][1] == "90.0% [85.5, 94.5]"
+    assert [c[1] for c in kpi[0]] == ["scope", "metric", "base", "more", "cheap"]
+    rows = rows_by(kpi)
+    assert rows[("all", "ASA: mean wait of answered")][0] == "20.0 s [19.0, 21.0]"
+    assert rows[("phone", "service level")][0] == "90.0% [85.5, 94.5]"
+    assert rows[("chat", "first-contact resolution")][2] == "92.0% [87.4, 96.6]"
+    assert not any(k[1].startswith("block rate") for k in rows)   # no metric, no row
+    tier = rows_by(tables_of(page)["kpi tiers"])
+    assert tier[("base", "agents on queue at a time (average FTE)")][0] == "12.0 [11.4, 12.6]"
+    assert ("base", "heads on the payroll") not in tier   # no headcount in the scenario
     cost = tables_of(page)["cost"]
     assert [c[1] for c in cost[1]] == ["base", "CNY 900", "CNY 60.00", "CNY 40.00",
                                        "CNY 1,000 [950, 1,050]", "CNY 1.00 [0.95, 1.05]",
                                        "90.0%", "CNY 42,000", "CNY 182,500"]
 
 
+def test_only_the_rows_a_scenario_uses(tmp_path: Path) -> None:
+    """FCR 100% and automation 0% for every option: the features are off, no rows; a
+    tier's heads on the payroll come from its headcount, per option."""
+    folder = make_run(tmp_path / "run")
+    s = pd.read_csv(folder / "summary.csv")
+    s.loc[s["metric"] == "fcr", ["mean", "ci_low", "ci_high"]] = 1.0
+    s.loc[(s["metric"] == "automation_rate") & (s["scope"] == "chat"),
+          ["mean", "ci_low", "ci_high"]] = 0.0
+    s.to_csv(folder / "summary.csv", index=False)
+    sc = json.loads(json.dumps(SCENARIO))
+    sc["tiers"]["advanced"]["schedule"]["headcount"] = 9
+    sc["tiers"]["advanced"]["coaching_share"] = 0.6
+    sc["variants"] = {"more": {"tiers.advanced.schedule.headcount": 11}}
+    (folder / "scenario.yaml").write_text(yaml.safe_dump(sc, sort_keys=False))
+    page = render(folder)
+    rows = rows_by(tables_of(page)["kpi"])
+    assert not any(k[1] == "first-contact resolution" for k in rows)
+    assert ("chat", "automation rate (bot)") not in rows and (
+        "phone", "automation rate (bot)") in rows
+    tier = rows_by(tables_of(page)["kpi tiers"])
+    assert tier[("advanced", "heads on the payroll")] == ["9", "11", "–"]  # cheap: unknown
+    assert ("base", "heads on the payroll") not in tier
+    tiers = {r[0][1]: [c[1] for c in r] for r in tables_of(page)["glance tiers"]}
+    assert tiers["tier"] == ["tier", "heads on the payroll", "agents on duty", "cost / hour",
+                             "serves (speed)", "coaching share"]
+    assert tiers["advanced"][1] == "9" and tiers["advanced"][5] == "60%"
+    assert "45 heads working 40 of 168 hours are 10.7 at a time" in page
+
+
 def test_run_report_charts_with_titles_units_and_target_lines(tmp_path: Path) -> None:
     page = render(make_run(tmp_path / "run"))
     figs = titled(page)
-    sl = figs["Service level by interval"]
+    sl = figs["Service level by interval, per channel"]
+    # one panel per channel, each with its own y axis; the options as lines
+    assert [a["text"] for a in sl["layout"]["annotations"] if not a["text"].startswith(
+        "target")] == ["phone", "chat"]
     assert sl["layout"]["yaxis"]["title"]["text"] == "service level (%)"
-    assert target_lines(sl) == ["target all ≥ 80%"]
-    asa = figs["Average speed of answer by interval"]  # no mean_queue_length column
-    assert asa["layout"]["yaxis"]["title"]["text"].endswith("(s)")
-    assert target_lines(asa) == ["target phone ≤ 60 s"]
+    assert sl["layout"]["yaxis2"]["title"]["text"] == "service level (%)"
+    assert [t["name"] for t in sl["data"]] == ["base", "more", "cheap"] * 2
+    assert {t["yaxis"] for t in sl["data"]} == {"y", "y2"}
+    assert target_lines(sl) == ["target all ≥ 80%"] * 2
+    asa = figs["Average speed of answer by interval, per channel"]
+    assert asa["layout"]["yaxis"]["title"]["text"] == "ASA (s)"
+    assert target_lines(asa) == ["target phone ≤ 60 s"]   # on the phone panel only
     occ = figs["Occupancy by tier (mean, 95% CI)"]
     assert target_lines(occ) == ["target base ≤ 85%"]
     assert [t["name"] for t in occ["data"]] == ["base", "more", "cheap"]
@@ -355,23 +423,87 @@ def test_run_report_charts_with_titles_units_and_target_lines(tmp_path: Path) ->
     assert cost["layout"]["yaxis"]["title"]["text"] == "cost over the horizon (4 h) (CNY)"
     assert "labour 90%" in [a["text"] for a in cost["layout"]["annotations"]]
     for t, f in figs.items():
-        assert f["layout"]["xaxis"]["title"]["text"], t
-        assert f["layout"]["yaxis"]["title"]["text"], t
+        lay = f["layout"]
+        assert any(lay[a].get("title", {}).get("text") for a in lay if a.startswith("xaxis")), t
+        assert all(lay[a].get("title", {}).get("text") for a in lay if a.startswith("yaxis")), t
+
+
+def test_interval_time_axis_is_weekday_and_clock(tmp_path: Path) -> None:
+    """Time 0 is Monday 00:00: the x axis is a date axis from a Monday, ticks and hover in
+    weekday and clock time; each line starts at its first interval, 30 minutes apart."""
+    figs = titled(render(make_run(tmp_path / "run")))
+    sl = figs["Service level by interval, per channel"]
+    ax = sl["layout"]["xaxis2"]          # the bottom panel's axis carries the ticks
+    assert ax["type"] == "date" and ax["tickformat"] == "%a %H:%M"
+    assert ax["hoverformat"] == "%a %H:%M" and ax["tick0"] == "2024-01-01"
+    assert ax["title"]["text"] == "weekday and clock time"
+    assert pd.Timestamp("2024-01-01").day_name() == "Monday"
+    tr = sl["data"][0]
+    assert tr["x0"] == "2024-01-01 00:00" and tr["dx"] == 30 * 60_000 and "x" not in tr
+    assert [round(v, 4) for v in tr["y"]] == [round(0.85 - 0.01 * k, 4) for k in range(8)]
+
+
+def test_time_axis_ticks_by_horizon() -> None:
+    from sim.report_intervals import time_axis
+
+    assert time_axis(8)["dtick"] == 3_600_000 and time_axis(24)["dtick"] == 3 * 3_600_000
+    assert time_axis(168)["dtick"] == 24 * 3_600_000
+    assert time_axis(168)["tickformat"] == "%a %H:%M"
+    long = time_axis(24 * 28)
+    assert long["tickformat"] == "%a %H:%M<br>day %-j" and long["dtick"] == 4 * 86_400_000
+
+
+def test_waits_by_mode_when_channels_of_both_modes_run(tmp_path: Path) -> None:
+    """chat async beside phone: no `all` wait row, chart line or difference (all.asa_s
+    mixes hours with seconds); realtime/async rows where the results have them; the
+    target on all.service_level is flagged; each channel's ASA panel in its own unit."""
+    sc = json.loads(json.dumps(SCENARIO))
+    sc["channels"]["chat"] = {**sc["channels"]["chat"], "mode": "async"}
+    folder = make_run(tmp_path / "run", scenario=sc)
+    s = pd.read_csv(folder / "summary.csv")
+    rt = s[s["scope"] == "phone"].assign(scope="realtime")
+    iv = pd.read_csv(folder / "intervals.csv")
+    iv.loc[iv["channel"] == "chat", "asa_s"] = 20_000.0
+    iv.to_csv(folder / "intervals.csv", index=False)
+    pd.concat([s, rt]).to_csv(folder / "summary.csv", index=False)
+    page = render(folder)
+    rows = rows_by(tables_of(page)["kpi"])
+    assert ("all", "ASA: mean wait of answered") not in rows
+    assert ("all", "service level") not in rows and ("all", "offered (contacts)") in rows
+    assert ("realtime", "ASA: mean wait of answered") in rows
+    assert ("async", "ASA: mean wait of answered") not in rows   # not in these results
+    assert ("chat", "ASA: mean wait of answered") in rows
+    figs = titled(page)
+    asa = figs["Average speed of answer by interval, per channel"]
+    assert [a["text"] for a in asa["layout"]["annotations"] if not a["text"].startswith(
+        "target")] == ["phone (realtime)", "chat (async)"]
+    assert asa["layout"]["yaxis"]["title"]["text"] == "ASA (s)"
+    assert asa["layout"]["yaxis2"]["title"]["text"] == "ASA (h)"
+    assert max(asa["data"][3]["y"]) == pytest.approx(20_000 / 3600, rel=1e-6)
+    assert target_lines(asa) == ["target phone ≤ 60 s"]   # never all.asa_s on a panel
+    sl = figs["Service level by interval, per channel"]
+    assert target_lines(sl) == []     # all.service_level mixes modes: on no panel
+    assert "all.service_level ≥ 80% ⚠" in [c[1] for c in tables_of(page)["verdict"][0]]
+    assert "phone.asa_s ≤ 60 s" in [c[1] for c in tables_of(page)["verdict"][0]]
+    assert ("all.service_level: a mean over channels of both modes (realtime phone; async "
+            "chat)") in " ".join(page.split())
 
 
 def test_queue_length_chart_when_intervals_have_it(tmp_path: Path) -> None:
     figs = titled(render(make_run(tmp_path / "run", queue_column=True)))
-    assert "Queue length by interval" in figs
-    assert "Average speed of answer by interval" not in figs
+    assert "Queue length by interval, per channel" in figs
+    assert "Average speed of answer by interval, per channel" in figs
+    assert "Queue length by interval, per channel" not in titled(render(make_run(
+        tmp_path / "run2")))
 
 
-def test_report_is_offline_and_embeds_plotly_once(tmp_path: Path) -> None:
+def test_report_is_offline_small_and_embeds_plotly_once(tmp_path: Path) -> None:
     page = render(make_run(tmp_path / "run"))
     assert not re.search(r"<script[^>]+src=", page)
     assert not re.search(r"<link[^>]+href=['\"]?https?:", page)
-    assert page.count("window.PlotlyConfig") == 1
-    assert len(re.findall(r"\* plotly\.js v\d", page)) == 1
-    assert len(page.encode()) < 10_000_000
+    assert len(re.findall(r"\* plotly\.js \(basic - minified\) v\d", page)) == 1
+    assert "plotly.js 4.1.1 (MIT licence)" in page
+    assert len(page.encode()) < 1_500_000
     assert '<div id=ccsim-render-status hidden data-state=pending></div>' in page
     assert "@media print" in page
 
@@ -404,7 +536,7 @@ def test_a_folder_without_results_still_renders(tmp_path: Path) -> None:
 
 def test_compare_report_shows_paired_differences(tmp_path: Path) -> None:
     page = render(make_compare(tmp_path / "cmp"))
-    assert "<section id=differences>" in page and "Each option minus <b>a</b>" in page
+    assert '<section id="differences">' in page and "Each option minus <b>a</b>" in page
     diff = {r[0][1]: r[1] for r in tables_of(page)["diff"][1:]}
     assert diff["all.asa_s"] == ("worse", "+10.0 s [+5.0 s, +15.0 s]")
     assert diff["cost.total"] == ("better", "CNY -150 [CNY -200, CNY -100]")
@@ -415,7 +547,7 @@ def test_compare_report_shows_paired_differences(tmp_path: Path) -> None:
 
 def test_sweep_report_has_the_frontier(tmp_path: Path) -> None:
     page = render(make_sweep(tmp_path / "sweep"))
-    assert "<section id=frontier>" in page
+    assert '<section id="frontier">' in page
     fig = next(f for t, f in titled(page).items() if t.startswith("Cost vs service"))
     assert fig["layout"]["xaxis"]["title"]["text"] == \
         "total cost over the horizon (4 h) (CNY)"
@@ -425,7 +557,8 @@ def test_sweep_report_has_the_frontier(tmp_path: Path) -> None:
     assert front["x"] == [1000.0, 1100.0, 1200.0, 1400.0, 1500.0]  # 1300 is dominated
     labels = [x for t in fig["data"] if t["name"] != "Pareto frontier" for x in t["text"]]
     assert sorted(labels) == sorted(f"{b}/{a}" for b in (4, 5, 6) for a in (2, 3))
-    assert "points labelled base.agents/advanced.agents" in fig["layout"]["title"]["text"]
+    assert fig["layout"]["title"]["subtitle"]["text"] == \
+        "points labelled base.agents/advanced.agents"
     assert "base.agents=4, advanced.agents=2" in verdict(page)
 
 
@@ -440,7 +573,7 @@ def test_pareto_and_short_names() -> None:
 
 def test_optimize_report_staffing_by_interval(tmp_path: Path) -> None:
     page = render(make_optimize(tmp_path / "opt"))
-    assert "<section id=staffing>" in page
+    assert '<section id="staffing">' in page
     fig = titled(page)["Optimized staffing by interval"]
     assert [t["name"] for t in fig["data"]] == ["base", "advanced"]
     assert fig["data"][0]["x"][0] == "Mon 08:00" and fig["data"][0]["y"][-1] == 12
@@ -462,7 +595,7 @@ def test_optimize_report_flat_staffing(tmp_path: Path) -> None:
 def test_roadmap_report(tmp_path: Path) -> None:
     page = render(make_roadmap(tmp_path / "rm"))
     for sec in ("verdict", "roadmap", "phases", "scenario"):
-        assert f"<section id={sec}>" in page
+        assert f'<section id="{sec}">' in page
     # the verdict: baseline and phase ends in roadmap order; the ramp point scale@12 (all
     # met and cheapest) is not a choice, so scale is the best
     assert list(verdict(page)) == ["baseline", "pilot", "scale"]
@@ -569,7 +702,8 @@ def test_real_run_report(tmp_path: Path) -> None:
     summary = pd.read_csv(out / "summary.csv")
     total = summary[(summary.variant == "base") & (summary.metric == "total")]["mean"].iloc[0]
     assert v["base"][3][1] == f"CNY {total / 3 * 730:,.0f}"
-    assert {"Service level by interval", "Average speed of answer by interval",
+    assert {"Service level by interval, per channel",
+            "Average speed of answer by interval, per channel",
             "Occupancy by tier (mean, 95% CI)"} <= set(titled(page))
     first = tables_of(page)
     (out / "report.html").unlink()
