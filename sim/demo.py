@@ -29,8 +29,9 @@ KEY_METRICS = {"automation_rate", "asa_s", "service_level", "abandon_rate", "aht
 def run_demo(root: Path, out: Path, workers: int | None, quiet: bool) -> list[dict]:
     term = con.make_console(quiet=quiet)
     scen = root / "scenarios"
-    term.print(con.styled(("ccsim demo", "bold"), ": the contact centre of the source documents (2024 "
-               "baseline: ~10,000 new contacts a day on phone, chat and social; an AI bot "
+    term.print(con.styled(
+        ("ccsim demo", "bold"), ": the contact centre of the source documents (2024 baseline:"
+               " ~10,000 new contacts a day on phone, chat and social; an AI bot "
                "in front of base / advanced / trainer staff), simulated for one Monday with "
                f"{REPS} replications. Every figure is a mean with its 95% confidence "
                "interval; all options see the same customers (common random numbers).\n"))
@@ -68,7 +69,8 @@ def run_demo(root: Path, out: Path, workers: int | None, quiet: bool) -> list[di
         workers=workers, quiet=quiet, as_json=False, backend="local", scheduler=None,
         default_out=lambda _n: out / "roadmap", overrides=ONE_DAY,
         title="2 · The 2026 budget roadmap (one Monday per phase)", compact=KEY_METRICS))
-    term.print(con.styled("\n", ("Next", "bold"), ": open the two report.html files above in a browser; run a "
+    term.print(con.styled(
+        "\n", ("Next", "bold"), ": open the two report.html files above in a browser; run a "
                "full week with `ccsim run scenarios/baseline.yaml` and the roadmap with "
                "`ccsim roadmap scenarios/roadmap-2026.yaml`; find the cheapest staffing with "
                "`ccsim optimize scenarios/baseline.yaml`. docs/tutorial.md explains every "

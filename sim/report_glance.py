@@ -4,7 +4,7 @@ tier, the variants and their changes. Only the columns a scenario uses."""
 from __future__ import annotations
 
 from sim.report_data import ReportData, fmt
-from sim.report_model import Cell, Table
+from sim.report_model import Table
 
 
 def _num(x: object, default: float = 0.0) -> float:

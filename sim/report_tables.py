@@ -222,7 +222,8 @@ def differences_data(d: ReportData) -> dict | None:
     rows = []
     for metric in difference_metrics(d):
         scope, name = metric.split(".", 1)
-        if all((k[0], k[1], scope, name) not in look for k in others):
+        if all((k[0], k[1], scope, name) not in look for k in others) or (
+                scope != "cost" and not d.in_use(scope, name) and d.has(scope, name)):
             continue
         u = unit(scope, name, d.currency)
         cells = [Cell(metric + (" ⚠" if metric in mixed else ""),

@@ -23,7 +23,16 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from test_report import make_compare, make_optimize, make_roadmap, make_sweep
+import yaml
+from test_report import (
+    HOSTILE,
+    SMALL,
+    make_compare,
+    make_hostile,
+    make_optimize,
+    make_roadmap,
+    make_sweep,
+)
 
 from sim.report import rerender
 
@@ -121,9 +130,23 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     assert res.returncode == 0, res.stderr
     out = {"demo": demo}
     for name, make in (("compare", make_compare), ("sweep", make_sweep),
-                       ("optimize", make_optimize), ("roadmap", make_roadmap)):
+                       ("optimize", make_optimize), ("roadmap", make_roadmap),
+                       ("hostile-run", make_hostile),
+                       ("hostile-roadmap", lambda f: make_hostile(f, "roadmap"))):
         out[name] = make(base / name)
         rerender(out[name])
+    # a real run of a scenario whose free-text fields and variant names are hostile
+    doc = yaml.safe_load(SMALL)
+    doc.update(description=HOSTILE["t"], currency=HOSTILE["CNY"],
+               variants={HOSTILE["more"]: {"tiers.base.agents": 6},
+                         HOSTILE["base"]: {"tiers.base.agents": 7}})
+    (base / "hostile.yaml").write_text(yaml.safe_dump(doc))
+    res = subprocess.run([sys.executable, "-c", "import cli; cli.main()", "run",
+                          str(base / "hostile.yaml"), "--out", str(base / "hostile-cli"),
+                          "--quiet", "--workers", "1"], capture_output=True, text=True,
+                         cwd=ROOT, timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert res.returncode == 0, res.stderr
+    out["hostile-cli"] = base / "hostile-cli"
     return out
 
 
@@ -190,3 +213,59 @@ def test_screenshot(folders: dict[str, Path], tmp_path: Path) -> None:
              (folders["demo"] / "report.html").resolve().as_uri(), out=tmp_path / "shot.log")
     assert _png_size(shot) == (1280, 2000)
     assert shot.stat().st_size > 50_000, "the screenshot looks blank"
+
+
+class _Dom(HTMLParser):
+    """Every element and attribute of a dumped DOM, and the <title> text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.title: list[str] = []
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.tags.append((tag, {k: v or "" for k, v in attrs}))
+        self._in_title = tag == "title" and len(self.title) == 0
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_title = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title.append(data)
+
+
+@pytest.mark.parametrize("kind", ["hostile-run", "hostile-roadmap", "hostile-cli"])
+def test_hostile_strings_do_not_change_the_dom(folders: dict[str, Path], kind: str,
+                                               tmp_path: Path) -> None:
+    """Every string field holds <img onerror>, </script><script>, quote breakouts,
+    javascript: links, <iframe srcdoc>, <style>: in Chromium the page renders as usual,
+    no injected element or handler exists and no injected script ran (each would set
+    data-pwned on <body>); the names are on the page as text."""
+    page = folders[kind] / "report.html"
+    source = page.read_text(encoding="utf-8")
+    st = render_status(page, tmp_path)
+    assert st["state"] == "done" and st["errors"] == [], st
+    assert st["rendered"] == st["charts"] >= 3
+    dom_text = (tmp_path / f"{page.parent.name}-dom.html").read_text(encoding="utf-8")
+    dom = _Dom()
+    dom.feed(dom_text)
+    tags = [t for t, _ in dom.tags]
+    assert not {"img", "iframe", "object", "embed", "x"} & set(tags), set(tags)
+    body = next(a for t, a in dom.tags if t == "body")
+    assert "data-pwned" not in body, body
+    handlers = [(t, k) for t, a in dom.tags for k in a if k.startswith("on")]
+    assert handlers == [], handlers
+    links = [a.get("href", "") for t, a in dom.tags if t == "a"]
+    assert not any(h.lower().startswith("javascript") for h in links), links
+    assert tags.count("script") == len(re.findall(r"<script[ >]", source))
+    styles = [a.get("id", "") for t, a in dom.tags if t == "style"]
+    assert styles[0] == "" and all(i.startswith("plotly") for i in styles[1:]), styles
+    title = "".join(dom.title)
+    assert title.startswith("ccsim") or title == HOSTILE["more"], title
+    assert "&lt;img src=x onerror=" in dom_text          # shown, as text
+    if kind != "hostile-cli":
+        assert "&lt;iframe srcdoc=" in dom_text
+    legend = re.findall(r'<text class="legendtext"[^>]*>([^<]*)</text>', dom_text)
+    assert any("&lt;" in x for x in legend) or kind == "hostile-roadmap", legend

@@ -718,3 +718,204 @@ def test_every_kind_renders_a_chart_per_figure(tmp_path: Path, maker) -> None:  
     n = page.count("<figure class=chart")
     assert n == len(figures(page)) >= 4
     assert page.count("data-targets=") == n
+
+
+# --- hostile strings (SPEC §7.1: text from input is HTML-escaped) --------------------------
+
+PWN = "document.body.setAttribute('data-pwned','{}')"
+HOSTILE = {
+    "t": f"<img src=x onerror=\"{PWN.format('img')}\">",
+    "base": f"</script><script>{PWN.format('script')}</script>",
+    "more": f"\"'><svg onload=\"{PWN.format('svg')}\">",
+    "cheap": f"<a href=\"javascript:{PWN.format('a')}\">link</a>",
+    "phone": "<b>bold</b> &amp; <i>it</i> {{ 7*7 }}",
+    "chat": f"<iframe srcdoc=\"<script>{PWN.format('iframe')}</script>\"></iframe>",
+    "advanced": f"<style>body{{display:none}}</style><x onmouseover=\"{PWN.format('x')}\">",
+    "CNY": f"<script>{PWN.format('currency')}</script>",
+    "pilot": f"<body onload=\"{PWN.format('body')}\">",
+    "scale": "-->&lt;<!--",
+}
+
+
+def _hostile_name(x: object) -> object:
+    """A name, or a scope.metric / path=value / phase@month made of names, made hostile."""
+    if not isinstance(x, str):
+        return x
+    if x in HOSTILE:
+        return HOSTILE[x]
+    for sep in ("@", ".", "="):
+        head, s, tail = x.partition(sep)
+        if s and head in HOSTILE:
+            return HOSTILE[head] + s + tail
+    return x
+
+
+def _hostile_tree(x: object) -> object:
+    if isinstance(x, dict):
+        return {_hostile_name(k): _hostile_tree(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_hostile_tree(v) for v in x]
+    return _hostile_name(x)
+
+
+def make_hostile(folder: Path, kind: str = "run") -> Path:
+    """A results folder whose every string -- scenario, option, channel, tier, phase
+    names, currency, description, metric scopes, meta fields -- is an injection attempt."""
+    (make_roadmap if kind == "roadmap" else make_run)(folder)
+    for csv in folder.glob("*.csv"):
+        df = pd.read_csv(csv)
+        for col in df.columns:
+            if pd.api.types.is_string_dtype(df[col]) or df[col].dtype == object:
+                df[col] = df[col].map(_hostile_name)
+        df.columns = [f"agents_{_hostile_name(c[7:])}" if c.startswith("agents_") else c
+                      for c in df.columns]
+        df.to_csv(csv, index=False)
+    sc = yaml.safe_load((folder / "scenario.yaml").read_text())
+    sc = _hostile_tree(sc)
+    base = sc["baseline"] if kind == "roadmap" else sc
+    base["description"] = HOSTILE["t"] + " " + HOSTILE["base"]
+    base["currency"] = HOSTILE["CNY"]
+    if kind == "roadmap":
+        sc["roadmap"]["currency"] = HOSTILE["CNY"]
+    (folder / "scenario.yaml").write_text(yaml.safe_dump(sc, sort_keys=False))
+    doc = json.loads((folder / "summary.json").read_text())
+    doc["meta"] = _hostile_tree(doc["meta"])
+    doc["meta"].update(title=HOSTILE["more"], ccsim_version=HOSTILE["base"],
+                       end=HOSTILE["t"], complete=False, error=HOSTILE["chat"],
+                       replications_done=HOSTILE["advanced"], replications_planned=3)
+    (folder / "summary.json").write_text(json.dumps(doc))
+    return folder
+
+
+@pytest.mark.parametrize("kind", ["run", "roadmap"])
+def test_hostile_strings_are_text_in_the_page(tmp_path: Path, kind: str) -> None:
+    page = render(make_hostile(tmp_path / kind, kind))
+    html_part = re.sub(r"<script>.*?</script>|<script type=\"application/json\" class=fig>"
+                       r".*?</script>", "", page, flags=re.S)
+    for bad in ("<img", "<svg", "<iframe", "<a href=\"javascript", "<x ", "<body onload",
+                "<b>bold", "<style>body", "<!--"):
+        assert bad not in html_part, bad
+    assert "&lt;img src=x onerror=" in html_part and "&lt;/script&gt;&lt;script&gt;" in html_part
+    assert "&#34;&#39;&gt;&lt;svg onload=" in html_part   # quotes escaped: no attribute breakout
+    # every <script> element is the page's own: head, plotly.js, report.js, one per figure
+    n_figs = page.count("<figure class=chart")
+    assert page.count("<script") == 3 + n_figs
+    assert page.count("</script>") == 3 + n_figs
+    # in the figures, names are escaped for plotly's markup and decode to the literal text
+    raw = re.findall(r'<script type="application/json" class=fig>(.*?)</script>', page, re.S)
+    assert raw and not any(re.search(r"[<>]|&(?!amp;|lt;|gt;)", r) for r in raw)  # \u003c
+    shown = set(_strings(figures(page)))
+    assert HOSTILE["base"] in shown and HOSTILE["advanced"] in shown     # tier names (x)
+    assert (HOSTILE["phone"] if kind == "run" else HOSTILE["pilot"]) in shown
+    assert not any("<" in x for x in _strings([json.loads(r) for r in raw]))  # as sent
+
+
+def _strings(x: object) -> list[str]:
+    if isinstance(x, str):
+        return [x]
+    if isinstance(x, dict):
+        return [s for v in x.values() for s in _strings(v)]
+    if isinstance(x, list):
+        return [s for v in x for s in _strings(v)]
+    return []
+
+
+def test_plot_text_escaping() -> None:
+    from sim.report_charts import escape_spec, plot_text
+
+    assert plot_text("<b>x</b> & y") == "&lt;b&gt;x&lt;/b&gt; &amp; y"
+    spec = {"data": [{"name": "<i>", "y": {"dtype": "f4", "bdata": "AAA<"},
+                      "hovertemplate": "%{y}<extra></extra>"}],
+            "layout": {"xaxis": {"tickformat": "%a<br>%H", "ticktext": ["<a>"]}}}
+    out = escape_spec(spec)
+    assert out["data"][0]["name"] == "&lt;i&gt;" and out["data"][0]["y"]["bdata"] == "AAA<"
+    assert out["data"][0]["hovertemplate"] == "%{y}<extra></extra>"
+    assert out["layout"]["xaxis"] == {"tickformat": "%a<br>%H", "ticktext": ["&lt;a&gt;"]}
+
+
+# --- the terminal (SPEC §7.1: input shown literally, no markup, no control characters) -----
+
+TERMINAL_HOSTILE = ["[/bad]", "[bold red]markup[/]", "\x1b[31mred\x1b[0m", ":smile:",
+                    "\x1b]0;pwned\x07title", "\x1b[2J\x1b[Hclear", "a\rb", "\x9b31m",
+                    "rtl\u202eevil", "[link=https://x.example]click[/link]"]
+
+
+def _terminal(*renderables: object) -> str:
+    """What a colour terminal receives from the ccsim console."""
+    import io
+
+    from sim.console import SafeConsole
+
+    buf = io.StringIO()
+    term = SafeConsole(file=buf, force_terminal=True, color_system="truecolor", width=200)
+    for r in renderables:
+        term.print(r)
+    return buf.getvalue()
+
+
+def test_clean_replaces_every_control_character_visibly() -> None:
+    from sim.console import clean
+
+    assert clean("a\x1b[31mb") == "a␛[31mb" and clean("x\x07\x00") == "x␇␀"
+    assert clean("a\rb\x7f") == "a␍b␡" and clean("\x9b2J") == "\\x9b2J"
+    assert clean("rtl\u202eevil\u2066") == "rtl\\u202eevil\\u2066"
+    assert clean("tab\tand\nnewline [b] :x: é 中") == "tab\tand\nnewline [b] :x: é 中"
+    assert all(clean(chr(c)) != chr(c) for c in [*range(0, 9), *range(11, 32), *range(127, 160)])
+
+
+def test_terminal_shows_input_literally() -> None:
+    """Markup, emoji codes, links and control sequences in names and titles are printed as
+    text: `[/bad]` never raises, nothing from input recolours, retitles or clears."""
+    from sim.console import differences_table, kpi_table, styled, target_matrix, targets_table
+
+    names = TERMINAL_HOSTILE
+    summary = pd.DataFrame(
+        [["t", v, s, m, 0.5, 0.4, 0.6, 3] for v in names for s in ("phone", names[1])
+         for m in ("asa_s", "service_level")]
+        + [["t", v, "cost", "total", 10.0, 9.0, 11.0, 3] for v in names],
+        columns=["scenario", "variant", "scope", "metric", "mean", "ci_low", "ci_high",
+                 "replications"])
+    targets = pd.DataFrame([["t", v, "phone.asa_s", "max", 60.0, 0.5, 0.4, 0.6, "met"]
+                            for v in names],
+                           columns=["scenario", "variant", "metric", "bound", "limit", "mean",
+                                    "ci_low", "ci_high", "status"])
+    diffs = pd.DataFrame([["t", v, "phone", "asa_s", 1.0, 0.5, 1.5] for v in names[1:]],
+                         columns=["scenario", "variant", "scope", "metric", "diff_mean",
+                                  "ci_low", "ci_high"])
+    out = _terminal(kpi_table(summary, ["phone", names[1]], [names[0]], names[2],
+                              title=names[4]),
+                    targets_table(targets), target_matrix(targets, names, "option"),
+                    differences_table(diffs, summary, ["phone"]),
+                    styled(("incomplete", "bold red"), ": ", names[0]), names[5])
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", out)       # the console's own colours
+    for shown in ("[/bad]", "[bold red]markup[/]", "␛[31mred␛[0m", ":smile:",
+                  "␛]0;pwned␇title", "␛[2J␛[Hclear", "a␍b", "\\x9b31m", "rtl\\u202eevil",
+                  "[link=https://x.example]click[/link]"):
+        assert shown in plain, shown
+    assert "😄" not in out and "\x07" not in out and "\r" not in out and "\x9b" not in out
+    assert "\x1b]" not in out and "\x1b[2J" not in out and "\x1b[H" not in out
+    assert set(re.findall(r"\x1b\[[0-9;]*[A-Za-z]", out)) <= {
+        m for m in re.findall(r"\x1b\[[0-9;]*m", out)}  # only colour codes, from ccsim
+    assert "\x1b[31mred" not in out
+
+
+def test_cli_prints_hostile_names_literally(tmp_path: Path) -> None:
+    """A scenario whose variant names and description hold markup, `[/bad]` and ESC
+    sequences: the run finishes (exit 0), prints them as text, and no ESC reaches the
+    terminal (the console adds no colour on a pipe, so any ESC would come from input)."""
+    doc = yaml.safe_load(SMALL)
+    doc["description"] = "\x1b]0;pwned\x07 [bold]desc[/] <img src=x onerror=alert(1)>"
+    doc["currency"] = "[red]CNY[/] \x1b[2J"
+    doc["variants"] = {n: {"tiers.base.agents": 6 + i} for i, n in enumerate(
+        ["[/bad]", "[bold red]markup[/] \x1b[31mred", ":smile: \u202eevil"])}
+    (tmp_path / "h.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
+    res = ccsim("run", str(tmp_path / "h.yaml"), "--out", str(tmp_path / "out"),
+                "--workers", "1")
+    assert res.returncode == 0, res.stderr
+    assert "Traceback" not in res.stderr
+    for text in (res.stdout, res.stderr):
+        assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]", text), repr(text[:300])
+    assert "[/bad]" in res.stdout and "[bold red]markup[/] ␛[31mred" in res.stdout
+    assert ":smile: \\u202eevil" in res.stdout and "[red]CNY[/] ␛[2J" in res.stdout
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "<img src=x" not in page
