@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim import console as con
-from sim.compare import best_option
+from sim.paired import best_option
 from sim.roadmap_run import run_roadmap
 from sim.scenario import load_scenario
 from sim.study import Study, run_study

@@ -330,3 +330,20 @@ def test_a_failed_run_says_so_even_with_quiet(tmp_path: Path) -> None:
                 "--out", str(tmp_path / "o"))
     assert res.returncode == 3
     assert "incomplete" in res.stderr and "for advanced" in res.stderr, res.stderr
+
+
+def test_a_child_file_can_drop_an_inherited_channel(tmp_path: Path) -> None:
+    """`channels: {social: null}` in a file extending the demo removes the channel; the
+    result runs, and a redefined variant replaces the inherited one whole."""
+    child = tmp_path / "child.yaml"
+    child.write_text(f"extends: {ROOT / 'scenarios' / 'demo.yaml'}\nchannels: {{social: null}}\n"
+                     "variants:\n  bots-70: {channels.phone.bot.containment.simple: 0.7}\n")
+    res = ccsim("validate", str(child))
+    assert res.returncode == 0, res.stderr
+    assert "2 channel(s)" in res.stdout and "2 variant(s)" in res.stdout
+    from sim.scenario import load_scenario
+
+    v = load_scenario(child).variants["bots-70"]
+    assert set(v.channels) == {"phone", "chat"}
+    assert v.channels["chat"].bot is not None
+    assert v.channels["chat"].bot.containment["simple"] == 0.65   # not the parent's 0.90

@@ -841,3 +841,24 @@ def test_validation_union_member_name_dropped_without_data_or_lines():
     assert err.errors()[0]["loc"] == ("either", "Poisson", "rate")
     ie = input_error_from_validation(err, file="s.yaml", linemap={}, prefix=("variants", "v"))
     assert ie.path == "variants.v.either.rate" and ie.line is None
+
+
+def test_extends_null_removes_an_inherited_key(tmp_path):
+    (tmp_path / "parent.yaml").write_text(
+        "name: p\nchannels:\n  phone: {a: 1}\n  email: {b: 2}\nbot: {x: 1}\n")
+    (tmp_path / "child.yaml").write_text(
+        "extends: parent.yaml\nchannels: {email: null}\nbot: null\nnew: null\n")
+    data, lines = resolve_extends(tmp_path / "child.yaml")
+    assert data == {"name": "p", "channels": {"phone": {"a": 1}}, "new": None}
+    assert ("channels", "email") not in lines or lines[("channels", "email")][0].endswith(
+        "child.yaml")
+
+
+def test_extends_a_redefined_variant_replaces_the_inherited_one(tmp_path):
+    (tmp_path / "parent.yaml").write_text(
+        "name: p\nvariants:\n  v: {a.b: 1, a.c: 2}\n  w: {a.b: 3}\n")
+    (tmp_path / "child.yaml").write_text("extends: parent.yaml\nvariants:\n  v: {a.d: 4}\n")
+    data, lines = resolve_extends(tmp_path / "child.yaml")
+    assert data["variants"] == {"v": {"a.d": 4}, "w": {"a.b": 3}}
+    assert lines[("variants", "v", "a.d")] == (str(tmp_path / "child.yaml"), 3)
+    assert ("variants", "v", "a.b") not in lines
