@@ -21,6 +21,7 @@ WEEK_START = "2024-01-01"   # a Monday (any Monday would do: only weekday and cl
 HOUR_MS = 3_600_000
 MAX_VISIBLE_OPTIONS = 4     # more options start hidden (click the legend)
 PANEL_PX = 170
+MAX_POINTS = 672            # per line (two weeks of 30-minute intervals); longer: means
 
 
 def time_axis(horizon_h: float) -> dict:
@@ -80,6 +81,7 @@ def panels(d: ReportData, iv: pd.DataFrame, column: str, title: str, axis: str, 
     n_targets, starts = 0, iv["start_h"].drop_duplicates().sort_values()
     step_h = float(starts.iloc[1] - starts.iloc[0]) if len(starts) > 1 else 0.5
     horizon = float(starts.iloc[-1]) + step_h if len(starts) else 24.0
+    per = bucket(len(starts))
     for row, name in enumerate(names, start=1):
         scale, uname = wait_unit(pd.concat([data[(name, k)][column] for k in opts])) \
             if u == "s" else (1.0, u)
@@ -90,8 +92,9 @@ def panels(d: ReportData, iv: pd.DataFrame, column: str, title: str, axis: str, 
             first = float(s["start_h"].iloc[0])
             full = s.set_index("start_h")[column].reindex(
                 first + step_h * np.arange(round((s["start_h"].iloc[-1] - first) / step_h) + 1))
-            fig.add_trace(_line(d, key, full.to_numpy(dtype=float) / scale, first, step_h,
-                                row == 1, i < MAX_VISIBLE_OPTIONS), row=row, col=1)
+            fig.add_trace(_line(d, key, means(full.to_numpy(dtype=float), per) / scale, first,
+                                step_h * per, row == 1, i < MAX_VISIBLE_OPTIONS),
+                          row=row, col=1)
         for scope in (name, modes.get(name, ""), "all"):
             if not scope or (scope == "all" and d.mixed_modes and is_wait(metric or column)) \
                     or (scope in MODES and not d.mixed_modes):
@@ -104,6 +107,8 @@ def panels(d: ReportData, iv: pd.DataFrame, column: str, title: str, axis: str, 
             fig.update_yaxes(range=[0, 1.05], tickformat=".0%", row=row, col=1)
         else:
             fig.update_yaxes(rangemode="tozero", row=row, col=1)
+    if per > 1:
+        title += f" ({per * step_h:g}-hour means)"
     layout(fig, title, "", "", hovermode="x unified",
            legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom",
                    "x": 0, "font": {"size": 11}})
@@ -112,6 +117,24 @@ def panels(d: ReportData, iv: pd.DataFrame, column: str, title: str, axis: str, 
     fig.update_xaxes(title_text="weekday and clock time", row=len(names), col=1)
     fig.update_layout(showlegend=len(opts) > 1)
     return Chart(fig, slug, n_targets, height=100 + PANEL_PX * len(names))
+
+
+def bucket(n: int) -> int:
+    """Intervals per plotted point: 1, or enough that a line has at most MAX_POINTS (a
+    30-day horizon of 30-minute intervals is drawn as 1.5-hour means)."""
+    return max(1, math.ceil(n / MAX_POINTS))
+
+
+def means(y: np.ndarray, per: int) -> np.ndarray:
+    """Means of consecutive runs of ``per`` values (gaps ignored; all gaps -> gap)."""
+    if per == 1:
+        return y
+    pad = np.full(math.ceil(len(y) / per) * per, np.nan)
+    pad[: len(y)] = y
+    blocks = pad.reshape(-1, per)
+    n = np.sum(~np.isnan(blocks), axis=1)
+    with np.errstate(invalid="ignore"):
+        return np.where(n > 0, np.nansum(blocks, axis=1) / np.maximum(n, 1), np.nan)
 
 
 def _line(d: ReportData, key: tuple[str, str], y: np.ndarray, first_h: float, step_h: float,

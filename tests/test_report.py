@@ -919,3 +919,14 @@ def test_cli_prints_hostile_names_literally(tmp_path: Path) -> None:
     assert ":smile: \\u202eevil" in res.stdout and "[red]CNY[/] ␛[2J" in res.stdout
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "&lt;img src=x onerror=alert(1)&gt;" in page and "<img src=x" not in page
+
+
+def test_long_horizons_are_drawn_as_means() -> None:
+    """A line has at most 672 points: a 30-day horizon of 30-minute intervals (1,440) is
+    drawn as means of 3 intervals; gaps (closed hours) stay gaps."""
+    from sim.report_intervals import bucket, means
+
+    assert bucket(336) == 1 and bucket(672) == 1 and bucket(1440) == 3
+    y = np.array([1.0, 2.0, 3.0, np.nan, np.nan, np.nan, 4.0, np.nan])
+    assert np.allclose(means(y, 3), [2.0, np.nan, 4.0], equal_nan=True)
+    assert means(y, 1) is y
