@@ -228,16 +228,49 @@ def _all_equal(summary: pd.DataFrame, scope: str, metric: str, value: float) -> 
     return bool((sel.fillna(value) == value).all())
 
 
+def mixed_waits(targets: pd.DataFrame, channels: Sequence[str] | Mapping[str, Any] | None
+                ) -> set[str]:
+    """Targets on a wait whose scope mixes realtime and async channels (``all``, or a
+    contact type arriving on both), given the scenario's channels (name -> channel)."""
+    if not isinstance(channels, Mapping) or targets.empty:
+        return set()
+
+    def attr(c: Any, name: str) -> Any:
+        return c.get(name) if isinstance(c, dict) else getattr(c, name, None)
+
+    modes = {n: str(attr(c, "mode") or "realtime") for n, c in channels.items()}
+    if len(set(modes.values())) < 2:
+        return set()
+    out = set()
+    for metric in set(targets["metric"]):
+        scope, _, name = str(metric).partition(".")
+        if not (name in _WAITS or (name.startswith("wait_p") and name.endswith("_s"))):
+            continue
+        on = {modes[n] for n, c in channels.items() if scope in (attr(c, "mix") or {})}
+        if scope == "all" or len(on) > 1:
+            out.add(str(metric))
+    return out
+
+
+_MIXED_NOTE = ("⚠ mixes realtime and async channels (an email's hours beside the phone's "
+               "seconds): read the waits by mode or channel")
+
+
 def _status(status: object) -> Text:
     s = str(status)
     return Text(clean(s), style=STATUS_STYLE.get(s, ""))
 
 
-def targets_table(targets: pd.DataFrame) -> Table | None:
+def targets_table(targets: pd.DataFrame,
+                  channels: Sequence[str] | Mapping[str, Any] | None = None) -> Table | None:
+    """Every option and target; ``channels`` (the scenario's) marks a wait target whose
+    scope mixes realtime and async channels with ⚠."""
     if targets.empty:
         return None
     multi_scenario = targets["scenario"].nunique() > 1
-    table = Table(title="Targets", title_justify="left")
+    mixed = mixed_waits(targets, channels)
+    table = Table(title="Targets", title_justify="left",
+                  caption=_MIXED_NOTE if mixed else None, caption_justify="left")
     for col in ("option", "metric", "target", "mean", "95% CI", "status"):
         table.add_column(col, justify="right" if col in ("mean", "95% CI") else "left",
                          no_wrap=col in ("metric", "status"))
@@ -246,8 +279,8 @@ def targets_table(targets: pd.DataFrame) -> Table | None:
         op = "≤" if r["bound"] == "max" else "≥"
         ci = ("–" if math.isnan(r["ci_low"]) else f"{r['ci_low']:.4g} – {r['ci_high']:.4g}")
         mean = "–" if math.isnan(r["mean"]) else f"{r['mean']:.4g}"
-        table.add_row(option, str(r["metric"]), f"{op} {r['limit']:g}", mean, ci,
-                      _status(r["status"]))
+        table.add_row(option, str(r["metric"]) + (" ⚠" if r["metric"] in mixed else ""),
+                      f"{op} {r['limit']:g}", mean, ci, _status(r["status"]))
     return table
 
 
@@ -294,14 +327,17 @@ def differences_table(diffs: pd.DataFrame, summary: pd.DataFrame,
     return table
 
 
-def target_matrix(targets: pd.DataFrame, order: Sequence[str], what: str = "phase"
-                  ) -> Table | None:
-    """Targets (rows) by option or phase (columns): status in colour with the mean."""
+def target_matrix(targets: pd.DataFrame, order: Sequence[str], what: str = "phase",
+                  channels: Sequence[str] | Mapping[str, Any] | None = None) -> Table | None:
+    """Targets (rows) by option or phase (columns): status in colour with the mean; ⚠ on
+    a wait target whose scope mixes realtime and async channels."""
     sel = targets[targets["variant"].isin(order)]
     if sel.empty:
         return None
+    mixed = mixed_waits(sel, channels)
     table = Table(title=f"Targets by {what} (met / missed / uncertain: the 95% CI straddles "
-                  "the target)", title_justify="left")
+                  "the target)", title_justify="left", caption=_MIXED_NOTE if mixed else None,
+                  caption_justify="left")
     table.add_column("metric", no_wrap=True)
     table.add_column("target")
     for v in order:
@@ -316,7 +352,8 @@ def target_matrix(targets: pd.DataFrame, order: Sequence[str], what: str = "phas
             r = by.loc[v]
             mean = "–" if math.isnan(r["mean"]) else f"{r['mean']:.4g}"
             cells.append(_status(r["status"]) + Text(f" {mean}"))
-        table.add_row(str(metric), f"{'≤' if bound == 'max' else '≥'} {limit:g}", *cells)
+        table.add_row(str(metric) + (" ⚠" if metric in mixed else ""),
+                      f"{'≤' if bound == 'max' else '≥'} {limit:g}", *cells)
     return table
 
 

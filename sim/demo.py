@@ -49,7 +49,8 @@ def run_demo(root: Path, out: Path, workers: int | None, quiet: bool) -> list[di
         if "differences" in tables:
             t.print(con.differences_table(tables["differences"], tables["summary"],
                                           first.channels))
-        tt = con.target_matrix(tables["targets"], names, what="option")
+        tt = con.target_matrix(tables["targets"], names, what="option",
+                               channels=first.channels)
         if tt is not None:
             t.print(tt)
         best = best_option(tables["targets"], tables["summary"])

@@ -40,7 +40,7 @@ def run_roadmap(path: Path, *, reps: int | None, seed: int | None, out: Path | N
                                  only=compact, title=f"{heading}: KPIs at the end of each "
                                  f"phase ({sc.replications} replications, mean ± 95% CI "
                                  "half-width; common random numbers)"))
-        tt = con.target_matrix(tables["targets"], phases)
+        tt = con.target_matrix(tables["targets"], phases, channels=sc.channels)
         if tt is not None:
             term.print(tt)
         if "roadmap" in tables:

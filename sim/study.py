@@ -182,7 +182,7 @@ def _print(term, st: Study, tables: dict[str, pd.DataFrame],  # noqa: ANN001
             term.print(st.caption)
     if diffs is not None and not diffs.empty:
         term.print(con.differences_table(diffs, tables["summary"], first.channels))
-    tt = con.targets_table(tables["targets"])
+    tt = con.targets_table(tables["targets"], first.channels)
     if tt is not None:
         term.print(tt)
     if st.command == "compare" and not tables["targets"].empty:

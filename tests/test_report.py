@@ -930,3 +930,28 @@ def test_long_horizons_are_drawn_as_means() -> None:
     y = np.array([1.0, 2.0, 3.0, np.nan, np.nan, np.nan, 4.0, np.nan])
     assert np.allclose(means(y, 3), [2.0, np.nan, 4.0], equal_nan=True)
     assert means(y, 1) is y
+
+
+def test_terminal_marks_wait_targets_that_mix_modes() -> None:
+    """With chat async beside the phone, all.asa_s and a contact type on both channels
+    (simple) get ⚠ and the note; phone.asa_s and all.aht_s do not; without the
+    scenario's channels nothing is marked."""
+    from types import SimpleNamespace
+
+    from sim.console import mixed_waits, target_matrix, targets_table
+
+    chans = {"phone": SimpleNamespace(mode="realtime", mix={"simple": 1.0}),
+             "chat": SimpleNamespace(mode="async", mix={"simple": 0.5, "other": 0.5})}
+    metrics = ["all.asa_s", "simple.service_level", "phone.asa_s", "all.aht_s",
+               "other.asa_s"]
+    targets = pd.DataFrame([["t", "base", m, "max", 60.0, 1.0, 0.5, 1.5, "met"]
+                            for m in metrics],
+                           columns=["scenario", "variant", "metric", "bound", "limit", "mean",
+                                    "ci_low", "ci_high", "status"])
+    assert mixed_waits(targets, chans) == {"all.asa_s", "simple.service_level"}
+    assert mixed_waits(targets, list(chans)) == set()
+    out = _terminal(targets_table(targets, chans), target_matrix(targets, ["base"],
+                                                                  channels=chans))
+    assert out.count("all.asa_s ⚠") == 2 and out.count("simple.service_level ⚠") == 2
+    assert "phone.asa_s ⚠" not in out and "other.asa_s ⚠" not in out
+    assert out.count("mixes realtime and async channels") == 2
