@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -140,7 +141,7 @@ class ReportData:
     def currency(self) -> str:
         return str((self.scenario or {}).get("currency") or self.meta.get("currency") or "CNY")
 
-    @property
+    @cached_property
     def options(self) -> list[Key]:
         """(scenario, variant) in the order the run gave them; a roadmap's baseline and
         phases in roadmap order."""
@@ -162,7 +163,7 @@ class ReportData:
     def phase_names(self) -> list[str]:
         return [str(p.get("name")) for p in self.meta.get("phases") or []]
 
-    @property
+    @cached_property
     def headline(self) -> list[Key]:
         """The options of the verdict and the charts: for a roadmap the baseline and the
         end of each phase (not the ramp points in between); else every option."""
@@ -192,13 +193,16 @@ class ReportData:
         return list(dict.fromkeys(zip(t["metric"], t["bound"], t["limit"].astype(float),
                                       strict=True)))
 
-    def target_row(self, key: Key, metric: str, bound: str, limit: float) -> dict | None:
+    @cached_property
+    def _target_rows(self) -> dict[tuple, dict]:
         t = self.targets
         if t.empty:
-            return None
-        m = t[(t["scenario"] == key[0]) & (t["variant"] == key[1]) & (t["metric"] == metric)
-              & (t["bound"] == bound) & (t["limit"].astype(float) == limit)]
-        return None if m.empty else m.iloc[0].to_dict()
+            return {}
+        return {(r["scenario"], r["variant"], r["metric"], r["bound"], float(r["limit"])): r
+                for r in t.to_dict("records")}
+
+    def target_row(self, key: Key, metric: str, bound: str, limit: float) -> dict | None:
+        return self._target_rows.get((key[0], key[1], metric, bound, float(limit)))
 
     def overall_status(self, key: Key) -> str:
         """missed if any target is missed, else uncertain if any is, else met; "" if none."""

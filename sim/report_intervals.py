@@ -52,9 +52,10 @@ def wait_unit(values: pd.Series) -> tuple[float, str]:
     return (3600.0, "h") if top > 7200 else (60.0, "min") if top > 300 else (1.0, "s")
 
 
-def _series(iv: pd.DataFrame, key: tuple[str, str], column: str, name: str) -> pd.DataFrame:
-    mine = iv[(iv["scenario"] == key[0]) & (iv["variant"] == key[1]) & (iv["channel"] == name)]
-    return mine.sort_values("start_h")[["start_h", column]]
+def _series(iv: pd.DataFrame, column: str) -> dict[tuple, pd.DataFrame]:
+    """(scenario, variant, channel) -> its rows' start_h and ``column``, in time order."""
+    return {k: g.sort_values("start_h")[["start_h", column]]
+            for k, g in iv.groupby(["scenario", "variant", "channel"], sort=False)}
 
 
 def panels(d: ReportData, iv: pd.DataFrame, column: str, title: str, axis: str, u: str,
@@ -66,8 +67,11 @@ def panels(d: ReportData, iv: pd.DataFrame, column: str, title: str, axis: str, 
 
     if iv.empty or column not in iv or iv[column].isna().all():
         return None
-    opts = [k for k in d.headline if ((iv["scenario"] == k[0]) & (iv["variant"] == k[1])).any()]
-    data = {(n, k): _series(iv, k, column, n) for n in names for k in opts}
+    groups = _series(iv, column)
+    present = {(k[0], k[1]) for k in groups}
+    opts = [k for k in d.headline if k in present]
+    empty = pd.DataFrame({"start_h": [], column: []})
+    data = {(n, k): groups.get((k[0], k[1], n), empty) for n in names for k in opts}
     names = [n for n in names if any(data[(n, k)][column].notna().any() for k in opts)]
     if not names or not opts:
         return None
@@ -182,9 +186,11 @@ def agents_panels(d: ReportData) -> Chart | None:
     """Agents on queue by interval: one panel per tier whose staffing changes over time,
     a line per option."""
     iv = d.intervals
+    if iv.empty:
+        return None
+    spread = iv.groupby(["scenario", "variant"], sort=False).nunique()
     tiers = [t for t in d.tiers() if f"agents_{t}" in iv and any(
-        iv[(iv["scenario"] == k[0]) & (iv["variant"] == k[1])][f"agents_{t}"].nunique() > 1
-        for k in d.headline)]
+        k in spread.index and spread.loc[k, f"agents_{t}"] > 1 for k in d.headline)]
     if not tiers:
         return None
     one = iv[iv["channel"] == iv["channel"].iloc[0]]
