@@ -955,3 +955,37 @@ def test_terminal_marks_wait_targets_that_mix_modes() -> None:
     assert out.count("all.asa_s ⚠") == 2 and out.count("simple.service_level ⚠") == 2
     assert "phone.asa_s ⚠" not in out and "other.asa_s ⚠" not in out
     assert out.count("mixes realtime and async channels") == 2
+
+
+def test_terminal_waits_by_mode_when_results_have_both_modes() -> None:
+    """With `realtime` and `async` rows offered in the results (SPEC §7.2), the KPI and
+    paired-difference tables show waits by mode and by channel, never `all`'s; the
+    channels' modes come from the scenario or, given only names, from those rows."""
+    from sim.console import differences_table, kpi_table
+
+    scopes = ["all", "realtime", "async", "phone", "email"]
+    summary = pd.DataFrame(
+        [["t", v, s, m, x, x * 0.9, x * 1.1, 3] for v in ("base", "more") for s in scopes
+         for m, x in (("offered", 100.0), ("asa_s", 50.0), ("service_level", 0.8),
+                      ("aht_s", 300.0))],
+        columns=["scenario", "variant", "scope", "metric", "mean", "ci_low", "ci_high",
+                 "replications"])
+    diffs = pd.DataFrame([["t", "more", s, m, 1.0, 0.5, 1.5] for s in scopes
+                          for m in ("asa_s", "service_level")],
+                         columns=["scenario", "variant", "scope", "metric", "diff_mean",
+                                  "ci_low", "ci_high"])
+    for chans in (["phone", "email"], {"phone": {"mode": "realtime"},
+                                       "email": {"mode": "async"}}):
+        out = _terminal(kpi_table(summary, chans, [], "CNY"),
+                        differences_table(diffs, summary, chans))
+        rows = [" ".join(line.strip("│┃ ").split()) for line in out.splitlines()]
+        waits = [r for r in rows if "ASA (s)" in r or "service level" in r]
+        assert not any(r.startswith("all ") for r in waits), waits
+        for scope in ("realtime", "async", "phone", "email"):
+            assert sum(r.startswith(f"{scope} │ ASA (s)") for r in waits) == 2, (scope, waits)
+        assert any(r.startswith("all │ AHT (s)") for r in rows)
+        assert "+100.0 pp" in out   # a share's difference in percentage points
+    one_mode = summary[~summary["scope"].isin(["async"])]
+    out = _terminal(kpi_table(one_mode, ["phone", "email"], [], "CNY"))
+    rows = [" ".join(line.strip("│┃ ").split()) for line in out.splitlines()]
+    assert any(r.startswith("all │ ASA (s)") for r in rows), rows   # one mode: all is fine
