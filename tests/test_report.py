@@ -989,3 +989,10 @@ def test_terminal_waits_by_mode_when_results_have_both_modes() -> None:
     out = _terminal(kpi_table(one_mode, ["phone", "email"], [], "CNY"))
     rows = [" ".join(line.strip("│┃ ").split()) for line in out.splitlines()]
     assert any(r.startswith("all │ ASA (s)") for r in rows), rows   # one mode: all is fine
+
+
+def test_error_messages_never_carry_control_characters(tmp_path: Path) -> None:
+    """An input error quoting a path with ESC and BEL prints them as ␛ and ␇ (exit 2)."""
+    res = ccsim("run", str(tmp_path / "x\x1b[2J\x07.yaml"))
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "x␛[2J␇.yaml" in res.stderr and "\x1b" not in res.stderr + res.stdout
