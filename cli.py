@@ -65,8 +65,10 @@ def _parse_target_ci(items: list[str] | None) -> dict[tuple[str, str], float]:
 
 
 def _fail_input(err: InputError) -> None:
+    from sim.console import clean  # input quoted in a message never reaches the terminal raw
+
     for line in err.lines():   # every problem of the input at once, one line each
-        typer.echo(f"error: {line}", err=True)
+        typer.echo(f"error: {clean(line)}", err=True)
     raise typer.Exit(EXIT_INPUT)
 
 
@@ -497,8 +499,10 @@ def main() -> None:
     try:
         app()
     except InputError as err:  # safety net: never a traceback for bad input
+        from sim.console import clean
+
         for line in err.lines():
-            typer.echo(f"error: {line}", err=True)
+            typer.echo(f"error: {clean(line)}", err=True)
         sys.exit(EXIT_INPUT)
     except KeyboardInterrupt:  # Ctrl-C before any simulation started: nothing to keep
         typer.echo("interrupted", err=True)

@@ -7,10 +7,11 @@ import math
 from collections.abc import Sequence
 
 import pandas as pd
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from sim import console as con
+from sim.console import styled
 
 
 def _p(p: float, lo: float, hi: float) -> str:
@@ -23,49 +24,49 @@ def _month(x: float, horizon: int) -> str:
     return f"month {x:.0f}" if math.isfinite(x) else f"not within {horizon} months"
 
 
-def missed_note(targets: pd.DataFrame, last: str) -> str:
+def missed_note(targets: pd.DataFrame, last: str) -> Text:
     """Beside a payback line: which targets the roadmap's end state misses."""
     t = targets[targets["variant"] == last] if not targets.empty else targets
     if t.empty:
-        return ""
+        return Text()
     missed = list(t[t["status"] == "missed"]["metric"])
     unsure = list(t[t["status"] == "uncertain"]["metric"])
     if not missed and not unsure:
-        return (f" — the end state ({escape(last)}) meets "
-                + (f"all {len(t)} targets" if len(t) > 1 else "its target"))
-    text = f" — [bold]but the end state ({escape(last)}) "
+        return styled(f" — the end state ({last}) meets "
+                      + (f"all {len(t)} targets" if len(t) > 1 else "its target"))
+    out = styled(" — ", (f"but the end state ({last}) ", "bold"))
     if missed:
-        text += f"misses {len(missed)} of {len(t)} targets[/] ({escape(', '.join(missed))})"
-    else:
-        text += "[/]"
+        out += styled((f"misses {len(missed)} of {len(t)} targets", "bold red"),
+                      f" ({', '.join(missed)})")
     if unsure:
-        text += (" and " if missed else "is ") + (
-            f"uncertain on {len(unsure)} ({escape(', '.join(unsure))})")
-    return text
+        out += styled((" and " if missed else "is ")
+                      + f"uncertain on {len(unsure)} ({', '.join(unsure)})")
+    return out
 
 
-def payback_words(summary: pd.DataFrame, months: pd.DataFrame, horizon: int) -> str:
+def payback_words(summary: pd.DataFrame, months: pd.DataFrame, horizon: int) -> Text:
     """"pays back within 60 months with probability 0.91 (0.83–0.95); ..." """
     r = summary[(summary["scope"] == "roadmap") & (summary["variant"] == "roadmap")
                 ].set_index("metric")
     w = r.loc["p_payback_within_horizon"]
-    text = (f"pays back within {horizon} months with probability [bold]"
-            f"{_p(w['mean'], w['ci_low'], w['ci_high'])}[/]")
+    text = styled(f"pays back within {horizon} months with probability ",
+                  (_p(w["mean"], w["ci_low"], w["ci_high"]), "bold"))
     p10, p50, p90 = (r.loc[f"payback_month_p{q}", "mean"] for q in (10, 50, 90))
     if math.isfinite(p50):
-        text += (f"; median payback {_month(p50, horizon)} (80% of draws between "
-                 f"{_month(p10, horizon)} and {_month(p90, horizon)})")
+        text += styled(f"; median payback {_month(p50, horizon)} (80% of draws between "
+                       f"{_month(p10, horizon)} and {_month(p90, horizon)})")
     marks = [m for m in range(12, horizon + 1, 12)]
     if "p_paid_back" in months and marks:
         by = months.set_index("month")
-        parts = [f"month {m}: {_p(by.loc[m, 'p_paid_back'], by.loc[m, 'p_paid_back_low'], by.loc[m, 'p_paid_back_high'])}"  # noqa: E501
+        parts = [f"month {m}: " + _p(by.loc[m, "p_paid_back"], by.loc[m, "p_paid_back_low"],
+                                     by.loc[m, "p_paid_back_high"])
                  for m in marks if m in by.index]
-        text += "\nprobability of having paid back by " + "; ".join(parts)
+        text += styled("\nprobability of having paid back by " + "; ".join(parts))
     roi = [r.loc[f"roi_p{q}", "mean"] for q in (10, 50, 90)]
     if all(math.isfinite(x) for x in roi):
-        text += (f"\nROI over {horizon} months: median {roi[1]:+.0%} (80% of draws "
-                 f"{roi[0]:+.0%} to {roi[2]:+.0%}); NPV median "
-                 f"{r.loc['npv_p50', 'mean']:,.0f}")
+        text += styled(f"\nROI over {horizon} months: median {roi[1]:+.0%} (80% of draws "
+                       f"{roi[0]:+.0%} to {roi[2]:+.0%}); NPV median "
+                       f"{r.loc['npv_p50', 'mean']:,.0f}")
     return text
 
 
@@ -80,13 +81,13 @@ def p_met_table(targets: pd.DataFrame, order: Sequence[str], what: str = "phase"
     t.add_column("target")
     cols = [v for v in order if v in set(targets["variant"])]
     for v in cols:
-        t.add_column(escape(v), justify="right")
+        t.add_column(str(v), justify="right")
     seen = []
     for (metric, bound, limit), _g in targets.groupby(["metric", "bound", "limit"],
                                                      sort=False):
         seen.append((metric, bound, limit))
     for metric, bound, limit in seen:
-        row = [escape(str(metric)), f"{'≥' if bound == 'min' else '≤'} {limit:g}"]
+        row: list[str | Text] = [str(metric), f"{'≥' if bound == 'min' else '≤'} {limit:g}"]
         for v in cols:
             g = targets[(targets["variant"] == v) & (targets["metric"] == metric)
                         & (targets["limit"] == limit)]
@@ -96,7 +97,7 @@ def p_met_table(targets: pd.DataFrame, order: Sequence[str], what: str = "phase"
             x = g.iloc[0]
             colour = "green" if x["p_low"] >= 0.9 else ("red" if x["p_high"] <= 0.1 else
                                                         "yellow")
-            row.append(f"[{colour}]{_p(x['p_met'], x['p_low'], x['p_high'])}[/]")
+            row.append(styled((_p(x["p_met"], x["p_low"], x["p_high"]), colour)))
         t.add_row(*row)
     return t
 
@@ -110,9 +111,9 @@ def variance_table(variance: pd.DataFrame, limit: int = 12) -> Table | None:
         t.add_column(c, justify="left" if c in ("output", "so") else "right")
     for _, x in variance.head(limit).iterrows():
         share = x["share_input"]
-        t.add_row(escape(str(x["output"])), _num(x["mean"]), _num(x["sd_input"]),
+        t.add_row(str(x["output"]), _num(x["mean"]), _num(x["sd_input"]),
                   _num(x["sd_noise"]), f"{share:.0%}" if math.isfinite(share) else "–",
-                  escape(str(x["advice"])))
+                  str(x["advice"]))
     return t
 
 
@@ -128,13 +129,13 @@ def tornado_lines(sens: pd.DataFrame, output: str, top: int = 5) -> str:
     s = sens[sens["output"] == output].head(top)
     if s.empty:
         return ""
-    lines = [f"inputs that move {escape(output)} most (rank correlation; mean in the "
+    lines = [f"inputs that move {output} most (rank correlation; mean in the "
              "lowest → highest tenth of the input):"]
     for _, x in s.iterrows():
         rho = x["rank_correlation"]
-        lines.append(f"  {escape(str(x['parameter']))}: {rho:+.2f}; "
+        lines.append(f"  {x['parameter']}: {rho:+.2f}; "
                      f"{_num(x['output_at_low'])} → {_num(x['output_at_high'])}"
-                     if math.isfinite(rho) else f"  {escape(str(x['parameter']))}: –")
+                     if math.isfinite(rho) else f"  {x['parameter']}: –")
     return "\n".join(lines)
 
 
@@ -156,7 +157,7 @@ def print_uncertain_roadmap(term, tables: dict[str, pd.DataFrame], lr0, phases: 
         term.print("no roadmap.csv, payback or ROI: the run is incomplete")
         return
     term.print(con.roadmap_table(s, tables["roadmap"], lr0.roadmap, sc.currency))
-    term.print("payback: " + payback_words(s, tables["roadmap"], horizon)
+    term.print(styled("payback: ") + payback_words(s, tables["roadmap"], horizon)
                + missed_note(tables["targets"], phases[-1]))
     var = tables["variance"]
     keep = var["output"].isin(["npv", "roi", "cumulative_net_end"]) | var["output"].str.startswith(

@@ -5,13 +5,14 @@ phase / option, and where the spread comes from (inputs vs simulation noise).
 
 Data: the folder's uncertainty.csv, sensitivity.csv, variance.csv, targets.csv (p_met)
 and roadmap.csv (p_paid_back, cumulative_net_p10/p50/p90). Hooked into sim/report.py by
-one call, :func:`uncertainty_sections`.
+one SECTIONS entry (:func:`uncertainty_data`, template sections/uncertainty.html.j2) and
+:func:`attach_uncertainty`, which reads the three files of the folder onto the ReportData.
+Every string is text: the template escapes it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -19,9 +20,9 @@ import plotly.graph_objects as go
 
 from sim.report_charts import COLORS, TARGET_COLOR, Chart, layout
 from sim.report_data import ReportData
-from sim.report_tables import esc
+from sim.report_model import Cell, Table
 
-Section = tuple[str, str, str]
+FILES = ("uncertainty", "sensitivity", "variance")
 
 
 def _csv(path: Path) -> pd.DataFrame | None:
@@ -48,58 +49,62 @@ def _month(x: float, horizon: int) -> str:
     return f"month {x:.0f}" if math.isfinite(x) else f"not within {horizon} months"
 
 
-def payback_html(d: ReportData) -> str:
-    """The lead sentence: probability of payback, its quantiles, and the end state."""
-    horizon = int(_row(d, "horizon_months")[0]) if math.isfinite(
-        _row(d, "horizon_months")[0]) else len(d.roadmap or [])
+def payback_facts(d: ReportData) -> dict:
+    """The lead sentence (probability of payback, quantiles) and the facts under it."""
+    h = _row(d, "horizon_months")[0]
+    horizon = int(h) if math.isfinite(h) else len(d.roadmap if d.roadmap is not None else [])
     p = _row(d, "p_payback_within_horizon")
     q = [_row(d, f"payback_month_p{k}")[0] for k in (10, 50, 90)]
-    text = (f"Pays back within {horizon} months with probability <b>{_p(*p)}</b>")
+    post = ""
     if math.isfinite(q[1]):
-        text += (f"; median payback <b>{_month(q[1], horizon)}</b>, 80% of draws between "
-                 f"{_month(q[0], horizon)} and {_month(q[2], horizon)}")
+        post = (f"; median payback {_month(q[1], horizon)}, 80% of draws between "
+                f"{_month(q[0], horizon)} and {_month(q[2], horizon)}")
+    facts: list[dict] = []
     rm = d.roadmap
-    marks = []
     if rm is not None and "p_paid_back" in rm:
         by = rm.set_index("month")
-        marks = [f"by month {m}: {_p(by.loc[m, 'p_paid_back'], by.loc[m, 'p_paid_back_low'], by.loc[m, 'p_paid_back_high'])}"  # noqa: E501
+        marks = [f"by month {m}: " + _p(by.loc[m, "p_paid_back"], by.loc[m, "p_paid_back_low"],
+                                        by.loc[m, "p_paid_back_high"])
                  for m in range(12, horizon + 1, 12) if m in by.index]
+        if marks:
+            facts.append({"text": "Probability of having paid back " + "; ".join(marks) + "."})
     roi = [_row(d, f"roi_p{k}")[0] for k in (10, 50, 90)]
-    npv = _row(d, "npv_p50")[0]
-    facts = []
-    if marks:
-        facts.append("Probability of having paid back " + "; ".join(marks) + ".")
     if all(math.isfinite(x) for x in roi):
-        facts.append(f"ROI over {horizon} months: median {roi[1]:+.0%}, 80% of draws "
-                     f"{roi[0]:+.0%} to {roi[2]:+.0%}; NPV median {npv:,.0f} "
-                     f"{esc(d.currency)}.")
-    facts.append(_end_state(d))
-    return (f"<p class=lead>{text}.</p><ul class=facts>"
-            + "".join(f"<li>{f}</li>" for f in facts if f) + "</ul>"
-            "<p class=note>A probability here is the share of the draws of the uncertain "
-            "inputs (each draw simulated with the same customers) that pay back; the "
-            "interval is a 95% Wilson interval for that share, i.e. how well the draws "
-            "pin it down. It is only as good as the input ranges: it is not the chance "
-            "that the plan succeeds in the real world.</p>")
+        facts.append({"text": f"ROI over {horizon} months: median {roi[1]:+.0%}, 80% of "
+                      f"draws {roi[0]:+.0%} to {roi[2]:+.0%}; NPV median "
+                      f"{_row(d, 'npv_p50')[0]:,.0f} {d.currency}."})
+    end = _end_state(d)
+    if end:
+        facts.append(end)
+    return {"pre": f"Pays back within {horizon} months with probability ", "p": _p(*p),
+            "post": post, "facts": facts}
 
 
-def _end_state(d: ReportData) -> str:
+MEANING = ("A probability here is the share of the draws of the uncertain inputs (each "
+           "draw simulated with the same customers) that pay back or meet the target; the "
+           "interval is a 95% Wilson interval for that share, i.e. how well the draws pin "
+           "it down. It is only as good as the input ranges: it is not the chance that the "
+           "plan succeeds in the real world.")
+
+
+def _end_state(d: ReportData) -> dict | None:
     t = d.targets
     if t is None or t.empty or d.roadmap_spec is None:
-        return ""
+        return None
     phases = [p.get("name") for p in d.roadmap_spec.get("phases", []) if isinstance(p, dict)]
     last = t[t["variant"] == (phases[-1] if phases else "")]
     if last.empty:
-        return ""
+        return None
     missed = last[last["status"] != "met"]
     if missed.empty:
-        return f"The end state ({esc(str(phases[-1]))}) meets all its targets."
-    items = ", ".join(f"{esc(str(m))} (P(met) {_p(a, b, c)})" for m, a, b, c in zip(
-        missed["metric"], missed.get("p_met", [math.nan] * len(missed)),
-        missed.get("p_low", [math.nan] * len(missed)),
-        missed.get("p_high", [math.nan] * len(missed)), strict=True))
-    return (f"<span class=missed>But the end state ({esc(str(phases[-1]))}) is not sure "
-            f"to meet {len(missed)} of {len(last)} targets</span>: {items}.")
+        return {"text": f"The end state ({phases[-1]}) meets all its targets."}
+    items = ", ".join(
+        f"{m} (P(met) {_p(a, b, c)})" for m, a, b, c in zip(
+            missed["metric"], missed.get("p_met", [math.nan] * len(missed)),
+            missed.get("p_low", [math.nan] * len(missed)),
+            missed.get("p_high", [math.nan] * len(missed)), strict=True))
+    return {"text": f"But the end state ({phases[-1]}) is not sure to meet {len(missed)} of "
+            f"{len(last)} targets: {items}.", "cls": "missed"}
 
 
 def payback_curve(d: ReportData) -> Chart | None:
@@ -161,92 +166,83 @@ def tornado(sens: pd.DataFrame, output: str, what: str, top: int = 8) -> Chart |
     return Chart(fig, "uncertainty-tornado", height=max(260, 60 + 34 * len(s)))
 
 
-def p_met_html(targets: pd.DataFrame, what: str) -> str:
+def p_met_table(targets: pd.DataFrame, what: str) -> Table | None:
     if targets is None or targets.empty or "p_met" not in targets:
-        return ""
+        return None
     cols = list(dict.fromkeys(targets["variant"]))
-    head = "".join(f"<th>{esc(str(c))}</th>" for c in cols)
-    rows = []
     keys = list(dict.fromkeys(zip(targets["metric"], targets["bound"], targets["limit"],
                                   strict=True)))
+    rows = []
     for metric, bound, limit in keys:
-        cells = []
+        cells: list[object] = [Cell(str(metric), breakable=True),
+                               f"{'≥' if bound == 'min' else '≤'} {limit:g}"]
         for c in cols:
             g = targets[(targets["variant"] == c) & (targets["metric"] == metric)
                         & (targets["limit"] == limit)]
             if g.empty:
-                cells.append("<td>–</td>")
+                cells.append("–")
                 continue
             x = g.iloc[0]
             cls = "met" if x["p_low"] >= 0.9 else ("missed" if x["p_high"] <= 0.1
                                                    else "uncertain")
-            cells.append(f"<td class='st {cls}'>{_p(x['p_met'], x['p_low'], x['p_high'])}"
-                         "</td>")
-        sign = "≥" if bound == "min" else "≤"
-        rows.append(f"<tr><td>{esc(str(metric))}</td><td>{sign} {limit:g}</td>"
-                    + "".join(cells) + "</tr>")
-    return (f"<h3>P(met) by {what}</h3><div class=tw><table class=verdict><tr><th>metric</th>"
-            f"<th>target</th>{head}</tr>{''.join(rows)}</table></div><p class=note>Share of "
-            "draws whose mean meets the target, with its 95% Wilson interval. Green: at "
-            "least 0.9 even at the low end of the interval; red: at most 0.1.</p>")
+            cells.append(Cell(_p(x["p_met"], x["p_low"], x["p_high"]), cls=f"st {cls}"))
+        rows.append(cells)
+    return Table.of(["metric", "target", *cols], rows, "verdict")
 
 
-def variance_html(var: pd.DataFrame | None) -> str:
+def _num(x: float) -> str:
+    if not math.isfinite(x):
+        return "–"
+    return "0" if abs(x) < 1e-6 else (f"{x:,.0f}" if abs(x) >= 100 else f"{x:.4g}")
+
+
+def variance_table(var: pd.DataFrame | None) -> Table | None:
     if var is None or var.empty:
-        return ""
-
-    def num(x: float) -> str:
-        if not math.isfinite(x):
-            return "–"
-        return "0" if abs(x) < 1e-6 else (f"{x:,.0f}" if abs(x) >= 100 else f"{x:.4g}")
-
-    rows = "".join(
-        f"<tr><td>{esc(str(r['output']))}</td><td>{num(r['mean'])}</td>"
-        f"<td>{num(r['sd_input'])}</td><td>{num(r['sd_noise'])}</td><td>"
-        f"{'–' if not math.isfinite(r['share_input']) else format(r['share_input'], '.0%')}"
-        f"</td><td class=changes>{esc(str(r['advice']))}</td></tr>"
-        for _, r in var.iterrows())
-    return ("<h3>Where the spread comes from</h3><div class=tw><table><tr><th>output</th>"
-            "<th>mean</th><th>sd from the inputs</th><th>sd from simulation noise</th>"
-            "<th>inputs' share</th><th>so</th></tr>" + rows + "</table></div><p class=note>"
-            "Variance of one draw's mean split by a two-way (draw × replication) analysis "
-            "of variance: the inputs' part is what more draws describe better; the noise "
-            "part shrinks with more replications per draw.</p>")
+        return None
+    rows = [[Cell(str(r["output"]), breakable=True), _num(r["mean"]), _num(r["sd_input"]),
+             _num(r["sd_noise"]), "–" if not math.isfinite(r["share_input"])
+             else format(r["share_input"], ".0%"), Cell(str(r["advice"]), cls="changes")]
+            for _, r in var.iterrows()]
+    return Table.of(["output", "mean", "sd from the inputs", "sd from simulation noise",
+                     "inputs' share", "so"], rows)
 
 
-def uncertainty_sections(d: ReportData, folder: Path | None,
-                         charts: Callable[..., str]) -> list[Section]:
-    """The report's uncertainty section, or nothing when the folder has no draws."""
-    if folder is None:
-        return []
-    folder = Path(folder)
-    unc = _csv(folder / "uncertainty.csv")
+def attach_uncertainty(d: ReportData, folder: Path) -> ReportData:
+    """Read the folder's uncertainty, sensitivity and variance tables onto ``d``."""
+    d.uncertainty = {n: _csv(Path(folder) / f"{n}.csv") for n in FILES}  # type: ignore[attr-defined]
+    return d
+
+
+def uncertainty_data(d: ReportData) -> dict | None:
+    """The section's data, or None when the folder has no draws."""
+    files = getattr(d, "uncertainty", None) or {}
+    unc = files.get("uncertainty")
     if unc is None:
-        return []
-    sens = _csv(folder / "sensitivity.csv")
-    var = _csv(folder / "variance.csv")
+        return None
+    sens, var = files.get("sensitivity"), files.get("variance")
     if var is not None and not var.empty:  # the baseline and ramp points: rarely uncertain
         base_unc = any(str(p).startswith("baseline.") for p in d.meta.get("uncertain") or [])
         out_ = var["output"].astype(str)
         var = var[~out_.str.contains("@") & (base_unc | ~out_.str.startswith("baseline:"))]
     n = int(unc["draw"].max()) + 1 if not unc.empty else 0
     params = list(d.meta.get("uncertain") or [])
-    intro = (f"<p class=muted>{n} draws of {len(params)} uncertain input(s) (a Latin "
-             "hypercube seeded from the file's seed), each simulated with the same "
-             "replications and customers.</p>")
+    data: dict = {"intro": f"{n} draws of {len(params)} uncertain input(s) (a Latin "
+                  "hypercube seeded from the file's seed), each simulated with the same "
+                  "replications and customers.", "meaning": MEANING, "lead": None,
+                  "charts": [], "variance": variance_table(var)}
     if d.command == "roadmap":
-        body = intro + payback_html(d)
-        cs = [c for c in (payback_curve(d), fan_chart(d)) if c is not None]
-        if sens is not None:
-            t = tornado(sens, "payback_month", "the payback month")
-            if t is not None:
-                cs.append(t)
-        body += charts(cs) + p_met_html(d.targets, "phase") + variance_html(var)
-        return [("uncertainty", "Uncertainty: will it pay back, and how sure are we?", body)]
-    body = intro + p_met_html(d.targets, "option")
-    if sens is not None and not sens.empty:
-        first = str(sens["output"].iloc[0])
-        t = tornado(sens, first, first)
+        data["lead"] = payback_facts(d)
+        data["charts"] = [c for c in (payback_curve(d), fan_chart(d)) if c is not None]
+        t = tornado(sens, "payback_month", "the payback month") if sens is not None else None
         if t is not None:
-            body += charts([t])
-    return [("uncertainty", "Uncertainty: how sure are the targets?", body + variance_html(var))]
+            data["charts"].append(t)
+        data["p_met"], data["p_met_title"] = p_met_table(d.targets, "phase"), "P(met) by phase"
+    else:
+        if sens is not None and not sens.empty:
+            first = str(sens["output"].iloc[0])
+            t = tornado(sens, first, first)
+            if t is not None:
+                data["charts"].append(t)
+        data["p_met"], data["p_met_title"] = (p_met_table(d.targets, "option"),
+                                              "P(met) by option")
+    return data

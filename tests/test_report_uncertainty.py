@@ -43,17 +43,17 @@ def test_terminal_says_it_in_plain_words(folder: tuple[Path, str]) -> None:
 def test_report_has_the_uncertainty_section(folder: tuple[Path, str]) -> None:
     out, _ = folder
     page = html.unescape((out / "report.html").read_text(encoding="utf-8"))
-    assert "Uncertainty: will it pay back, and how sure are we?" in page
+    assert "Uncertainty: how sure are we?" in page
     assert re.search(r"Pays back within 12 months with probability <b>\d\.\d\d \(", page)
     assert "P(met) by phase" in page and "Where the spread comes from" in page
     for slug in ("uncertainty-payback-probability", "uncertainty-fan", "uncertainty-tornado"):
-        assert f"data-chart='{slug}'" in page, slug
+        assert f'data-chart="{slug}"' in page, slug
     assert "is not the chance that the plan succeeds" in page   # what it does not mean
     # `ccsim report` renders the same page again from the files alone
     before = (out / "report.html").read_text(encoding="utf-8")
     assert ccsim("report", str(out)).returncode == 0
     after = (out / "report.html").read_text(encoding="utf-8")
-    assert before.count("<figure class=chart") == after.count("<figure class=chart")
+    assert before.count("<figure class=chart") == after.count("<figure class=chart") >= 3
     assert "uncertainty-tornado" in after
 
 
@@ -63,8 +63,9 @@ def test_a_run_with_draws_reports_p_met_by_option(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     assert "P(met) by option" in res.stdout
     page = (tmp_path / "o" / "report.html").read_text(encoding="utf-8")
-    assert "Uncertainty: how sure are the targets?" in html.unescape(page)
-    assert "uncertainty-tornado" in page
+    assert "Uncertainty: how sure are we?" in html.unescape(page)
+    assert "P(met) by option" in html.unescape(page)
+    assert 'data-chart="uncertainty-tornado"' in page
 
 
 def test_charts_render_in_chromium(folder: tuple[Path, str], tmp_path: Path) -> None:
