@@ -40,13 +40,12 @@ from sim.records import (
     RunRecord,
 )
 from sim.routing import RouteTables
-from sim.sources import ChannelSource, Customers, is_open
+from sim.sources import ChannelSource, Customers
 from sim.staffing import tier_staffing
 
 WAITING, SERVING, DONE = 1, 2, 3
 RESOLVED, TRANSFER, REPEAT, LOST = 0, 1, 2, 3
 DRAIN_LIMIT_S = DAY_S  # after the horizon, arrivals go on at most this long while we drain
-WEEK_S = 7 * DAY_S
 
 
 class SimulationError(RuntimeError):
@@ -157,6 +156,7 @@ class Engine:
         self.pending = 0
         self.horizon_over = False
         self.arrivals_end = h + DRAIN_LIMIT_S
+        self._periodic = {Engine._tick, Engine._open_async}
         self.done = env.event()
         self.n_contacts = 0
         self.sources = [ChannelSource(sc, c, tables.types, replication, needs_res)
@@ -167,12 +167,12 @@ class Engine:
                      for i, src in enumerate(self.sources)]
         self.async_hours = [src.human_window if self.is_async[i] else None
                             for i, src in enumerate(self.sources)]
-        for ci, window in enumerate(self.async_hours):
-            if window is not None:
-                first_open = math.floor(start / DAY_S) * DAY_S + window[0]
-                if first_open < start:
-                    first_open += DAY_S
-                Timer(env, first_open - start, self._open_async, (ci, first_open))
+        self.servable = self._servable_queues()
+        for ci, hours in enumerate(self.async_hours):
+            if hours is not None:
+                first_open = hours.next_opening(start)
+                if first_open < math.inf:
+                    Timer(env, first_open - start, self._open_async, (ci, first_open))
         for k, st in enumerate(self.staffing):
             self._set_staff(k, st.on_queue_at(start), start)
         first_tick = math.floor(start / self.slot_s) * self.slot_s + self.slot_s
@@ -182,6 +182,28 @@ class Engine:
             if first < self.arrivals_end:
                 Timer(env, first - start, self._arrive, ci)
         Timer(env, h - start, self._end_of_horizon, None)
+
+    def _servable_queues(self) -> list[bool]:
+        """Per queue: whether some tier it may ever reach has agents on the queue at some
+        time of the week when the channel is worked (async: during its opening hours)."""
+        n_ty, n_st = self.n_types, self.n_stages
+        slot_s = self.slot_s
+        out = []
+        for qi in range(len(self.queues)):
+            ci = qi // (n_ty * n_st)
+            tiers = set(self.first_by_q[qi]) | {k for _, ks in self.overflow_by_q[qi] for k in ks}
+            hours = self.async_hours[ci]
+            ok = False
+            for k in tiers:
+                for s, n in enumerate(self.staffing[k].on_queue):
+                    if n > 0 and (hours is None or hours.open_s(s * slot_s,
+                                                                (s + 1) * slot_s) > 0.0):
+                        ok = True
+                        break
+                if ok:
+                    break
+            out.append(ok)
+        return out
 
     # --- arrivals and the bot ----------------------------------------------------------
 
@@ -223,7 +245,7 @@ class Engine:
         if self.trace is not None:
             self.trace.append((cid, now, "arrive", ci, ty, -1))
         if cust.bot_time is not None and (src.bot_window is None
-                                          or is_open(src.bot_window, now)):
+                                          or src.bot_window.is_open(now)):
             if measured:
                 self.bot_sessions[ci] += 1
             bot_s = cust.bot_time()
@@ -263,12 +285,12 @@ class Engine:
         qi = (ch * self.n_types + c.ty) * self.n_stages + c.stage
         first_leg = c.transfers == 0
         window = self.gate[ch]
-        if window is not None and first_leg and not is_open(window, now):
+        if window is not None and first_leg and not window.is_open(now):
             self._refuse(c, CLOSED, "closed")
             return
         hours = self.async_hours[ch]
         agent = (self._find_agent(ch, self.first_by_q[qi])
-                 if hours is None or is_open(hours, now) else None)
+                 if hours is None or hours.is_open(now) else None)
         if agent is not None:
             self._start(c, agent, now)
             self._park_if_room(agent)
@@ -311,7 +333,7 @@ class Engine:
         if c.state != WAITING or c.transfers != leg:
             return
         hours = self.async_hours[c.ch]
-        if hours is not None and not is_open(hours, self.env._now):
+        if hours is not None and not hours.is_open(self.env._now):
             return  # worked from the backlog when the channel opens
         agent = self._find_agent(c.ch, tiers)
         if agent is not None:
@@ -440,7 +462,7 @@ class Engine:
                             best_q is None or prio < best_prio
                             or (prio == best_prio and head.join_t < best_join)):
                         hours = self.async_hours[ch]
-                        if hours is None or is_open(hours, now):
+                        if hours is None or hours.is_open(now):
                             best_q, best_prio, best_join = q, prio, head.join_t
             if best_q is None:
                 break
@@ -463,8 +485,8 @@ class Engine:
     def _open_async(self, ev: Timer) -> None:
         """An async channel opens: idle agents take its backlog, oldest first."""
         ci, when = ev.arg
-        nxt = when + DAY_S
-        if nxt < self.arrivals_end + WEEK_S:
+        nxt = self.async_hours[ci].opening_after(when)
+        if self._goes_on(nxt):
             Timer(self.env, nxt - self.env._now, self._open_async, (ci, nxt))
         now = self.env._now
         n_ty, n_st = self.n_types, self.n_stages
@@ -547,8 +569,28 @@ class Engine:
         for k, st in enumerate(self.staffing):
             self._set_staff(k, st.on_queue_at(now), now)
         nxt = now + self.slot_s
-        if nxt < self.arrivals_end + WEEK_S:  # staffing goes on while measured contacts wait
+        if self._goes_on(nxt):
             Timer(self.env, nxt - self.env.now, self._tick, nxt)
+
+    # --- the end of a run --------------------------------------------------------------
+
+    def _goes_on(self, t: float) -> bool:
+        """Whether the periodic timers (staffing, async openings) go on to time ``t``: while
+        arrivals go on, then while measured contacts wait for an agent who may still come
+        (SPEC §3: they are followed to their outcome however long that takes). When nothing
+        but these timers is left and every waiting contact is in a queue no agent can ever
+        take, they stop: the run then ends with a SimulationError naming those queues."""
+        if t < self.arrivals_end:
+            return True
+        if self.pending == 0:
+            return False
+        periodic = self._periodic
+        for entry in self.env._queue:
+            cbs = entry[3].callbacks
+            if not cbs or getattr(cbs[0], "__func__", None) not in periodic:
+                return True  # something else will still happen
+        return any(self.servable[qi] for qi, q in enumerate(self.queues)
+                   if any(c.state == WAITING for c in q))
 
     # --- bookkeeping -------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ draw from separate "repeat" streams so they do not shift the primary customers' 
 from __future__ import annotations
 
 from sim.arrivals import DAY_S, ArrivalClock
+from sim.calendar import hours_or_none
 from sim.config import Channel, Scenario
 from sim.distributions import Draws, sampler, uniforms, unit_exponentials
 from sim.streams import stream
@@ -78,8 +79,6 @@ class ChannelSource:
 
     def __init__(self, sc: Scenario, cname: str, types: tuple[str, ...], rep: int,
                  needs_resolution: bool) -> None:
-        from sim.config import hours_window_s
-
         ch = sc.channels[cname]
         seed = sc.seed
         a = ch.arrivals
@@ -95,21 +94,11 @@ class ChannelSource:
         bot = ch.bot
         self.containment = ([bot.containment.get(y, 0.0) for y in types] if bot else None)
         self.false_containment = bot.false_containment if bot else 0.0
-        self.bot_window = hours_window_s(bot.open_hours) if bot else None
-        self.human_window = hours_window_s(ch.open_hours)
+        self.bot_window = hours_or_none(bot.open_hours) if bot else None
+        self.human_window = hours_or_none(ch.open_hours)
         self.transfer_work = {types.index(y): sampler(ch.handle_time[y],
                                                       stream(seed, rep, cname, "transfer", y))
                               for y in ch.handle_time}
         self.more_u = uniforms(stream(seed, rep, cname, "resolution_more"))
         self.repeat_delay = sampler(sc.resolution.repeat_delay,
                                     stream(seed, rep, cname, "repeat_delay"))
-
-
-def is_open(window: tuple[float, float] | None, t: float) -> bool:
-    """Whether a daily window (open_s, close_s) is open at time t (t = 0 is midnight)."""
-    if window is None:
-        return True
-    tod = t % DAY_S
-    lo, hi = window
-    return lo <= tod < hi if lo < hi else (tod >= lo or tod < hi)
-

@@ -346,6 +346,38 @@ def test_async_open_hours_hold_backlog_until_opening() -> None:
             f"{int(outside.sum())} social contacts answered while the channel is closed")
 
 
+def _email(rate_per_day: float, team: dict) -> Scenario:
+    email = {"mode": "async", "open_hours": "08:00-16:00",
+             "arrivals": {"rate_per_hour": rate_per_day / 24.0}, "mix": {"post": 1.0},
+             "handle_time": {"post": const(600.0)}}
+    return scenario({"email": email}, {"team": team}, horizon_hours=168.0,
+                    interval_minutes=60, seed=2405)
+
+
+def test_async_backlog_still_there_a_week_after_arrivals_end_is_served() -> None:
+    """Issue 10 item 8: 2 agents answer 2 x 6 = 12 e-mails an hour for 8 hours a day (96 a
+    day) while 240 a day arrive; the measured week's backlog lasts until day ~17.5, more
+    than a week after arrivals stop (day 8). Every measured e-mail is answered, in hours."""
+    r = Run(_email(240.0, {"agents": 2, "serves": {"post": 1.0}}), 0)
+    c, m = r.c, r.m
+    assert m[("email", "answered")] == m[("email", "offered")] > 1500
+    done_s = c.arrival_s + c.wait_s
+    assert done_s.max() > (168 + 24 + 168) * 3600.0  # beyond the old week-long cut-off
+    assert np.all((tod_h(done_s) >= 8.0) & (tod_h(done_s) < 16.0))
+
+
+def test_async_backlog_no_agent_can_ever_take_fails_clearly() -> None:
+    """Agents only at night (00:00-06:00) for a channel open 08:00-16:00: no measured e-mail
+    can ever be answered; the run stops with a SimulationError naming the queue."""
+    from sim.engine import SimulationError
+
+    night = {"schedule": {"agents_per_interval": [2] * 6 + [0] * 18},
+             "serves": {"post": 1.0}}
+    sc = _email(24.0, night)
+    with pytest.raises(SimulationError, match=r"never served.*email/post for team"):
+        Engine(sc, compile_routes(sc), 0).run()
+
+
 # =========================================================================== 5. opening hours
 OPEN = {"rate": 60.0, "hours": (8.0, 20.0), "days": 3, "bot_s": 60.0, "containment": 0.4}
 
