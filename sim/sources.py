@@ -3,7 +3,8 @@
 Every draw comes from its own named stream (sim.streams), drawn in arrival order, so two
 options that differ only in staffing, routing or the bot see the same customers: the same
 arrival times, types, work content and patience (common random numbers). Repeat contacts
-draw from separate "repeat" streams so they do not shift the primary customers' draws.
+draw from separate "repeat" streams so they do not shift the primary customers' draws, and
+so do retrials ("retrial" streams) and callbacks ("callback_accept", "callback_reach").
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ class ChannelSource:
 
     __slots__ = ("clock", "mean_gap_s", "exp", "primary", "repeat", "containment",
                  "false_containment", "bot_window", "human_window", "transfer_work", "more_u",
-                 "repeat_delay")
+                 "repeat_delay", "retrial", "retry_u", "retry_delay", "callback_accept_u",
+                 "callback_reach_u")
 
     def __init__(self, sc: Scenario, cname: str, types: tuple[str, ...], rep: int,
                  needs_resolution: bool) -> None:
@@ -102,3 +104,15 @@ class ChannelSource:
         self.more_u = uniforms(stream(seed, rep, cname, "resolution_more"))
         self.repeat_delay = sampler(sc.resolution.repeat_delay,
                                     stream(seed, rep, cname, "repeat_delay"))
+        # Features that are off make no streams, so they change nothing when off.
+        ret = ch.retrial  # a retrial keeps its type and work; the rest is drawn afresh
+        self.retrial = (Customers(ch, cname, types, seed, rep, "retrial", needs_resolution)
+                        if ret else None)
+        self.retry_u = uniforms(stream(seed, rep, cname, "retrial_decision")) if ret else None
+        self.retry_delay = (sampler(ret.delay, stream(seed, rep, cname, "retrial_delay"))
+                            if ret else None)
+        cb = ch.callback
+        self.callback_accept_u = (uniforms(stream(seed, rep, cname, "callback_accept"))
+                                  if cb else None)
+        self.callback_reach_u = (uniforms(stream(seed, rep, cname, "callback_reach"))
+                                 if cb else None)
