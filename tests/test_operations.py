@@ -331,10 +331,9 @@ def test_async_contacts_wait_overnight_for_scheduled_agents() -> None:
 
 
 def test_async_open_hours_hold_backlog_until_opening() -> None:
-    """ENGINE GAP (kept failing on purpose): open_hours are the channel's agents' hours
-    (config: 'agents' hours'); an async contact arriving when closed joins the backlog (not
-    refused, which holds) and must wait for the channel to open. The engine ignores
-    open_hours on async channels altogether, so agents on duty answer social posts at 3 am."""
+    """open_hours are the channel's agents' hours: an async contact arriving when closed
+    joins the backlog (it is not refused) and waits for the channel to open, although
+    agents are on duty around the clock."""
     team = {"agents": 3, "serves": {"post": 1.0}}
     sc = _async_scenario(True, social_tier=team, social={**SOCIAL, "open_hours": "08:00-20:00"})
     for r in runs(sc, 2):
