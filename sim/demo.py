@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim import console as con
-from sim.compare import best_option
+from sim.paired import best_option
 from sim.roadmap_run import run_roadmap
 from sim.scenario import load_scenario
 from sim.study import Study, run_study
@@ -29,11 +29,12 @@ KEY_METRICS = {"automation_rate", "asa_s", "service_level", "abandon_rate", "aht
 def run_demo(root: Path, out: Path, workers: int | None, quiet: bool) -> list[dict]:
     term = con.make_console(quiet=quiet)
     scen = root / "scenarios"
-    term.print("[bold]ccsim demo[/]: the contact centre of the source documents (2024 "
-               "baseline: ~10,000 new contacts a day on phone, chat and social; an AI bot "
+    term.print(con.styled(
+        ("ccsim demo", "bold"), ": the contact centre of the source documents (2024 baseline:"
+               " ~10,000 new contacts a day on phone, chat and social; an AI bot "
                "in front of base / advanced / trainer staff), simulated for one Monday with "
                f"{REPS} replications. Every figure is a mean with its 95% confidence "
-               "interval; all options see the same customers (common random numbers).\n")
+               "interval; all options see the same customers (common random numbers).\n"))
     loaded = load_scenario(scen / "baseline.yaml", ONE_DAY)
     options = [(loaded.scenario.name, v, sc.model_copy(update={"replications": REPS}))
                for v, sc in loaded.options()]
@@ -41,20 +42,21 @@ def run_demo(root: Path, out: Path, workers: int | None, quiet: bool) -> list[di
     first = options[0][2]
 
     def show_options(t, tables: dict[str, pd.DataFrame]) -> None:  # noqa: ANN001
-        t.print(con.kpi_table(tables["summary"], list(first.channels), list(first.tiers),
+        t.print(con.kpi_table(tables["summary"], first.channels, list(first.tiers),
                               first.currency, only=KEY_METRICS,
                               title="1 · The 2024 baseline and what each option buys "
                               "(one Monday; mean ± 95% CI half-width)"))
         if "differences" in tables:
             t.print(con.differences_table(tables["differences"], tables["summary"],
-                                          list(first.channels)))
-        tt = con.target_matrix(tables["targets"], names, what="option")
+                                          first.channels))
+        tt = con.target_matrix(tables["targets"], names, what="option",
+                               channels=first.channels)
         if tt is not None:
             t.print(tt)
         best = best_option(tables["targets"], tables["summary"])
-        t.print("option meeting all its targets at the lowest cost: "
-                + (f"[bold green]{best[1]}[/]" if best else "none (the plan's targets need "
-                   "more than one lever: see the roadmap below)"))
+        t.print(con.styled("option meeting all its targets at the lowest cost: ",
+                           (best[1], "bold green") if best else "none (the plan's targets "
+                           "need more than one lever: see the roadmap below)"))
 
     results = [run_study(Study(
         "compare", "demo-options", options, out / "options", workers, False, quiet, False,
@@ -68,11 +70,12 @@ def run_demo(root: Path, out: Path, workers: int | None, quiet: bool) -> list[di
         workers=workers, quiet=quiet, as_json=False, backend="local", scheduler=None,
         default_out=lambda _n: out / "roadmap", overrides=ONE_DAY,
         title="2 · The 2026 budget roadmap (one Monday per phase)", compact=KEY_METRICS))
-    term.print("\n[bold]Next[/]: open the two report.html files above in a browser; run a "
+    term.print(con.styled(
+        "\n", ("Next", "bold"), ": open the two report.html files above in a browser; run a "
                "full week with `ccsim run scenarios/baseline.yaml` and the roadmap with "
                "`ccsim roadmap scenarios/roadmap-2026.yaml`; find the cheapest staffing with "
                "`ccsim optimize scenarios/baseline.yaml`. docs/tutorial.md explains every "
-               "table.")
+               "table."))
     return results
 
 

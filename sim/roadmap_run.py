@@ -36,11 +36,11 @@ def run_roadmap(path: Path, *, reps: int | None, seed: int | None, out: Path | N
         sc = lr.points[0].scenario
         ends = tables["summary"][tables["summary"]["variant"].isin(phases)]
         heading = title or f"roadmap {rm.roadmap}"
-        term.print(con.kpi_table(ends, list(sc.channels), list(sc.tiers), sc.currency,
+        term.print(con.kpi_table(ends, sc.channels, list(sc.tiers), sc.currency,
                                  only=compact, title=f"{heading}: KPIs at the end of each "
                                  f"phase ({sc.replications} replications, mean ± 95% CI "
                                  "half-width; common random numbers)"))
-        tt = con.target_matrix(tables["targets"], phases)
+        tt = con.target_matrix(tables["targets"], phases, channels=sc.channels)
         if tt is not None:
             term.print(tt)
         if "roadmap" in tables:

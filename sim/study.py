@@ -16,8 +16,8 @@ import typer
 
 from sim import __version__
 from sim import console as con
-from sim.compare import best_option, differences_table
 from sim.config import Scenario
+from sim.paired import best_option, differences_table
 from sim.report import write_report
 from sim.results import group_options, rewrite_summary, write_csv, write_results
 from sim.runner import Job, Outcome, RepResult, default_workers, run_jobs
@@ -47,6 +47,8 @@ class Study:
     extend: Callable[[dict[str, pd.DataFrame], dict], None] | None = None
     # a command's own terminal output instead of the KPI / targets tables
     printer: Callable[[object, dict[str, pd.DataFrame]], None] | None = None
+    labels: dict[str, str] | None = None        # column headings by variant (sweep)
+    caption: str | None = None                  # printed under the KPI table
 
 
 def run_study(st: Study) -> dict:
@@ -133,8 +135,8 @@ def run_study(st: Study) -> dict:
     else:
         _print(term, st, tables, diffs, best, outcome, planned)
     if not outcome.complete and (st.quiet or st.as_json):  # never a silent failure
-        typer.echo(f"incomplete: {outcome.error}; kept {len(outcome.results)} of {planned} "
-                   f"replications in {st.out}", err=True)
+        typer.echo(con.clean(f"incomplete: {outcome.error}; kept {len(outcome.results)} of "
+                             f"{planned} replications in {st.out}"), err=True)
     if st.command == "sweep" and not st.as_json:
         term.print(f"{len(st.done_before)} replications reused from finished points, "
                    f"{len(outcome.results)} simulated")
@@ -180,23 +182,27 @@ def _print(term, st: Study, tables: dict[str, pd.DataFrame],  # noqa: ANN001
     first = st.options[0][2]
     n_reps = first.replications
     if not tables["summary"].empty:
-        term.print(con.kpi_table(tables["summary"], list(first.channels), list(first.tiers),
+        term.print(con.kpi_table(tables["summary"], first.channels, list(first.tiers),
                                  first.currency, title=st.title or f"{st.name}: KPIs "
-                                 f"({n_reps} replications, mean ± 95% CI half-width)"))
+                                 f"({n_reps} replications, mean ± 95% CI half-width)",
+                                 labels=st.labels))
+        if st.caption:
+            term.print(st.caption)
     if diffs is not None and not diffs.empty:
-        term.print(con.differences_table(diffs, tables["summary"], list(first.channels)))
-    tt = con.targets_table(tables["targets"])
+        term.print(con.differences_table(diffs, tables["summary"], first.channels))
+    tt = con.targets_table(tables["targets"], first.channels)
     if tt is not None:
         term.print(tt)
     if st.command == "compare" and not tables["targets"].empty:
-        term.print("best option (meets all its targets at the lowest total cost): "
-                   + (f"[bold green]{best[0]}/{best[1]}[/]" if best else "none meets all targets"))
+        term.print(con.styled("best option (meets all its targets at the lowest total cost): ",
+                              (f"{best[0]}/{best[1]}", "bold green") if best
+                              else "none meets all targets"))
     _print_footer(term, st, outcome, n_jobs)
 
 
 def _print_footer(term, st: Study, outcome, n_jobs: int) -> None:  # noqa: ANN001
     term.print(f"results: {st.out}/  (report: {st.out / 'report.html'})")
     if not outcome.complete:
-        term.print(f"[bold red]incomplete[/]: {outcome.error}; kept "
-                   f"{len(outcome.results)} of {n_jobs} replications")
+        term.print(con.styled(("incomplete", "bold red"), f": {outcome.error}; kept "
+                              f"{len(outcome.results)} of {n_jobs} replications"))
 

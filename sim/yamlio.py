@@ -244,13 +244,23 @@ def deep_merge(parent: Mapping, child: Mapping) -> dict:
 
 def _merge(parent: Mapping, child: Mapping,
            path: tuple[str, ...]) -> tuple[dict, set[tuple[str, ...]]]:
-    """Deep-merge; also return the paths where the child's value replaced the parent's."""
+    """Deep-merge; also return the paths where the child's value replaced the parent's.
+
+    ``key: null`` over an inherited key removes it (the field is back to its default:
+    ``bot: null`` is no bot, ``channels: {email: null}`` drops the channel). A variant
+    redefined under an inherited name replaces the parent's variant whole: a variant is
+    one set of changes, not a mapping to merge.
+    """
     out = dict(parent)
     replaced: set[tuple[str, ...]] = set()
     for key, value in child.items():
         sub = (*path, str(key))
         old = out.get(key)
-        if isinstance(value, Mapping) and isinstance(old, Mapping) and key in out:
+        if value is None and key in out:
+            del out[key]
+            replaced.add(sub)
+        elif (isinstance(value, Mapping) and isinstance(old, Mapping) and key in out
+              and path != ("variants",)):
             out[key], more = _merge(old, value, sub)
             replaced |= more
         else:
