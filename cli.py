@@ -400,6 +400,10 @@ def validate(file: Annotated[Path, typer.Argument(help="Scenario or roadmap YAML
         typer.echo(f"{file}: ok — scenario '{sc.name}', {len(sc.channels)} channel(s), "
                    f"{len(sc.tiers)} tier(s), {len(loaded.variants)} variant(s), "
                    f"{len(sc.targets)} target(s){extra}")
+        from sim.plausible import option_warnings
+
+        for line in option_warnings([s for _, s in loaded.options()]):
+            typer.echo(f"warning: {line}", err=True)
 
 
 @app.command()

@@ -61,6 +61,12 @@ def run_study(st: Study) -> dict:
     jobs = [Job(s, v, sc, r, st.trace) for s, v, sc in st.options
             for r in range(sc.replications) if (s, v, r) not in have]
     planned = len(jobs)
+    from sim.plausible import option_warnings  # implausible input: a line on stderr each
+
+    warnings = option_warnings([sc for _, _, sc in st.options])
+    if not st.quiet:
+        for line in warnings:
+            typer.echo(f"warning: {line}", err=True)
     term = con.make_console(quiet=st.quiet or st.as_json)
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
@@ -100,6 +106,8 @@ def run_study(st: Study) -> dict:
             "replications_resumed": len(st.done_before)}
     if outcome.error:
         meta["error"] = outcome.error
+    if warnings:
+        meta["warnings"] = warnings
     tables = write_results(st.out, options, meta, st.resolved, trace=st.trace)
     if st.extend is not None and outcome.complete:
         st.extend(tables, meta)
