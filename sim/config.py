@@ -283,6 +283,10 @@ class Scenario(_Strict):
     targets: list[Target] = Field(default_factory=list)
     variants: dict[str, dict[str, object]] = Field(default_factory=dict)
     sweep: dict[str, list[object] | str] = Field(default_factory=dict)  # grid for `sweep`
+    # SPEC §7.6 uncertain inputs (path -> distribution; checked by sim/uncertain.py) and
+    # their number of draws; `ccsim run` / `roadmap` sample them, other commands ignore them
+    uncertain: dict[str, dict[str, object]] | None = None
+    draws: Annotated[int, Field(ge=1, le=4096)] | None = None
 
     @property
     def contact_types(self) -> list[str]:

@@ -4,6 +4,8 @@
    Monday, with paired differences against the baseline: what each option buys.
 2. The 2026 budget roadmap (scenarios/roadmap-2026.yaml) on the same day: which phase
    meets which target, the monthly cost against the baseline, payback and ROI.
+3. The same roadmap with the documents' ranges as uncertain inputs
+   (scenarios/roadmap-2026-uncertain.yaml), few draws: how sure the payback is.
 The full-week versions are one command each (printed at the end).
 """
 
@@ -20,6 +22,7 @@ from sim.scenario import load_scenario
 from sim.study import Study, run_study
 
 REPS = 5
+UNCERTAIN_DRAWS, UNCERTAIN_REPS = 12, 2   # step 3: ~45 s of CPU (one Monday per state)
 ONE_DAY = [("horizon_hours", 24), ("warmup_hours", 24)]
 KEY_METRICS = {"automation_rate", "asa_s", "service_level", "abandon_rate", "aht_s", "fcr",
                "repeat_rate", "occupancy", "paid_agents", "labor", "total", "labor_share",
@@ -70,10 +73,20 @@ def run_demo(root: Path, out: Path, workers: int | None, quiet: bool) -> list[di
         workers=workers, quiet=quiet, as_json=False, backend="local", scheduler=None,
         default_out=lambda _n: out / "roadmap", overrides=ONE_DAY,
         title="2 · The 2026 budget roadmap (one Monday per phase)", compact=KEY_METRICS))
+    term.print("")
+    results.append(run_roadmap(  # 3: the same roadmap with the documents' ranges (issue 12)
+        scen / "roadmap-2026-uncertain.yaml", reps=UNCERTAIN_REPS, seed=None,
+        out=out / "uncertain", workers=workers, quiet=quiet, as_json=False, backend="local",
+        scheduler=None, default_out=lambda _n: out / "uncertain", overrides=ONE_DAY,
+        title=f"3 · How sure are we? {UNCERTAIN_DRAWS} draws of the documents' ranges × "
+        f"{UNCERTAIN_REPS} replications (one Monday per state)", compact=KEY_METRICS,
+        draws=UNCERTAIN_DRAWS))
     term.print(con.styled(
-        "\n", ("Next", "bold"), ": open the two report.html files above in a browser; run a "
+        "\n", ("Next", "bold"), ": open the three report.html files above in a browser; run a "
                "full week with `ccsim run scenarios/baseline.yaml` and the roadmap with "
-               "`ccsim roadmap scenarios/roadmap-2026.yaml`; find the cheapest staffing with "
+               "`ccsim roadmap scenarios/roadmap-2026.yaml` (with its uncertain inputs: "
+               "`ccsim roadmap scenarios/roadmap-2026-uncertain.yaml`, 64 draws); find the "
+               "cheapest staffing with "
                "`ccsim optimize scenarios/baseline.yaml`. docs/tutorial.md explains every "
                "table."))
     return results

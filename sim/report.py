@@ -40,6 +40,7 @@ from sim.report_tables import (
     targets_data,
     verdict_data,
 )
+from sim.report_uncertainty import attach_uncertainty, uncertainty_data
 from sim.results import write_atomic
 
 PLOTLY_JS = "plotly-basic.min.js"
@@ -91,6 +92,8 @@ def _cost(d: ReportData) -> dict:
 # (anchor, heading, template in sim/templates/sections/, data function), in page order
 SECTIONS: list[tuple[str, str, str, SectionData]] = [
     ("verdict", "Verdict: targets met and cost per option", "verdict", verdict_data),
+    # h-uncertain: draws of uncertain inputs (the folder's uncertainty/sensitivity/variance)
+    ("uncertainty", "Uncertainty: how sure are we?", "uncertainty", uncertainty_data),
     ("roadmap", "Roadmap: cost, savings and payback", "roadmap", _roadmap),
     ("phases", "KPIs by phase against targets", "charts", _phases),
     ("frontier", "Cost vs service frontier", "charts", _frontier),
@@ -170,7 +173,7 @@ def write_report(out: Path, tables: dict[str, pd.DataFrame], meta: dict, scenari
                  title: str | None = None) -> Path:
     """Write out/report.html from ``tables`` plus the folder's other result files
     (differences.csv, staffing.csv, sweep.csv, roadmap.csv, scenario.yaml)."""
-    d = load_folder(Path(out), tables, meta, scenario)
+    d = attach_uncertainty(load_folder(Path(out), tables, meta, scenario), Path(out))
     path = Path(out) / "report.html"
     write_atomic(path, render_data(d, str(title or meta.get("title") or _title(meta))))
     return path
@@ -178,7 +181,7 @@ def write_report(out: Path, tables: dict[str, pd.DataFrame], meta: dict, scenari
 
 def rerender(results_dir: Path) -> Path:
     """Render report.html again from a results folder's files (``ccsim report DIR``)."""
-    d = load_folder(Path(results_dir))
+    d = attach_uncertainty(load_folder(Path(results_dir)), Path(results_dir))
     path = Path(results_dir) / "report.html"
     write_atomic(path, render_data(d, str(d.meta.get("title") or _title(d.meta))))
     return path
