@@ -78,8 +78,8 @@ class Retry:
 
     def _offer_callback(self, ev: Timer) -> None:
         c = ev.arg
-        if c.state != WAITING:
-            return  # answered or abandoned before the offer
+        if c.state != WAITING or c.transfers:
+            return  # answered (perhaps waiting again after a transfer) or abandoned
         cb = self.callback[c.ch]
         if self.sources[c.ch].callback_accept_u() < cb.accept_share:
             c.state = CALLBACK

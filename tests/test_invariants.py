@@ -87,6 +87,11 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
             ch["patience"] = draw(dists(20.0, 300.0))
         if draw(st.booleans()):
             ch["queue_capacity"] = draw(st.integers(0, 4))
+        if ("patience" in ch or "queue_capacity" in ch) and draw(st.integers(0, 2)) == 0:
+            ch["retrial"] = {"after_abandon_share": draw(st.sampled_from([0.0, 0.5, 1.0])),
+                             "after_block_share": draw(st.sampled_from([0.0, 0.5, 1.0])),
+                             "delay": draw(dists(30.0, 600.0)),
+                             "max_attempts": draw(st.integers(1, 3))}
         if draw(st.booleans()):
             ch["bot"] = {
                 "containment": {t: draw(st.sampled_from([0.0, 0.3, 0.7, 1.0]))
@@ -131,6 +136,8 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
             steps.sort(key=lambda s: s["after_s"])
             routing[t] = steps
         data["routing"] = routing
+    if len(types) == 2 and draw(st.booleans()):  # a type's priority over its channels'
+        data["type_priority"] = {types[0]: draw(st.integers(0, 3))}
     return data
 
 
@@ -287,9 +294,16 @@ def check_tallies(sc: Scenario, tables: RouteTables, rec: RunRecord, m: Metrics)
         q = ans | ab
         assert m[(s, "offered")] == out.size
         assert m[(s, "answered")] == ans.sum() and m[(s, "abandoned")] == ab.sum()
-        assert m[(s, "customers")] == out.size and m[(s, "retrials")] == 0  # no retrials here
-        lost = out.size - ans.sum() - np.count_nonzero(out == CONTAINED)
-        assert same(m[(s, "lost_customer_rate")], lost / out.size if out.size else math.nan)
+        retrial = (cs.repeat[sel] & 2) != 0
+        assert m[(s, "retrials")] == retrial.sum()
+        assert m[(s, "customers")] == out.size - retrial.sum()
+        if not any(sc.channels[c].retrial for c in tables.channels):
+            lost = out.size - ans.sum() - np.count_nonzero(out == CONTAINED)
+            assert same(m[(s, "lost_customer_rate")], lost / out.size if out.size else math.nan)
+        else:  # a lost customer failed its last attempt: at most its failed attempts
+            failed = out.size - ans.sum() - np.count_nonzero(out == CONTAINED)
+            lost_n = m[(s, "lost_customer_rate")] * m[(s, "customers")]
+            assert math.isnan(lost_n) or lost_n <= failed + 1e-9 + _unmeasured_fails(rec, s)
         if not q.any():
             assert all(math.isnan(m[(s, k)]) for k in ("mean_wait_s", "p_wait", "wait_p90_s"))
             continue
@@ -303,6 +317,12 @@ def check_tallies(sc: Scenario, tables: RouteTables, rec: RunRecord, m: Metrics)
             exact = float(np.percentile(w[q], p))
             assert abs(m[(s, f"wait_p{p}_s")] - exact) <= (
                 WaitHistogram.RELATIVE_ERROR * exact + WaitHistogram.ABSOLUTE_ERROR_S), (s, p)
+
+
+def _unmeasured_fails(rec: RunRecord, scope: str) -> int:
+    """Failed attempts after the horizon (retrials of measured customers end there)."""
+    return sum(1 for _, t, ev, *_ in rec.trace or []
+               if t >= rec.horizon_s and ev in ("abandon", "blocked", "closed"))
 
 
 def check_trace(sc: Scenario, tables: RouteTables, rec: RunRecord) -> None:
@@ -426,7 +446,8 @@ def check_dispatch(sc: Scenario, tables: RouteTables, rec: RunRecord) -> None:
     life = lives(rec)
     elig = eligibility(sc, tables)
     agents = [sc.tiers[k].agents for k in tables.tiers]
-    prio = [sc.channels[c].priority for c in tables.channels]
+    prio = {(ci, yi): sc.type_priority.get(t, sc.channels[c].priority)
+            for ci, c in enumerate(tables.channels) for yi, t in enumerate(tables.types)}
 
     spans = []    # (answer, end, tier)
     waits = []    # (join, leave, contact)
@@ -474,10 +495,13 @@ def check_dispatch(sc: Scenario, tables: RouteTables, rec: RunRecord) -> None:
         assert took, (f"tier {tables.tiers[k]} came free at {e} with contacts {cands} "
                       "waiting for it, and took none")
         if len(took) == 1:
-            best = min(cands, key=lambda i: (prio[life[i]["ch"]], life[i]["ev"]["queue"][0]))
+            def rank(i: int) -> tuple[int, float]:
+                return prio[(life[i]["ch"], life[i]["ty"])], life[i]["ev"]["queue"][0]
+
+            best = min(cands, key=rank)
             got = took[0]
-            key = (prio[life[got]["ch"]], life[got]["ev"]["queue"][0])
-            assert key == (prio[life[best]["ch"]], life[best]["ev"]["queue"][0]), (
+            key = rank(got)
+            assert key == rank(best), (
                 f"tier {tables.tiers[k]} at {e} took {got} {key} over {best}")
 
 

@@ -999,3 +999,29 @@ def test_features_that_are_off_leave_results_bitwise_unchanged() -> None:
         o = Run(off, rep)
         assert r.m.keys() == o.m.keys()
         assert all(same(r.m[k], o.m[k]) for k in r.m), [k for k in r.m if not same(r.m[k], o.m[k])]
+
+
+def test_callbacks_are_offered_to_first_legs_only() -> None:
+    """A transferred caller waiting for its next tier is still on the line (a transfer leg
+    never abandons and is offered no callback), even when its first leg's offer time falls
+    in that wait."""
+    phone = {"arrivals": {"rate_per_hour": 130.0}, "mix": {"simple": 1.0},
+             "handle_time": {"simple": const(20.0)}, "patience": expo(300.0),
+             "callback": {"offer_after_s": 30.0, "accept_share": 1.0}}
+    sc = scenario({"phone": phone},
+                  {"base": {"agents": 1, "serves": {"simple": 1.0}, "resolution": {"simple": 0.0}},
+                   "advanced": {"agents": 1, "serves": {"simple": 1.0}}},
+                  routing={"simple": [{"tier": "base"}, {"tier": "advanced"}]},
+                  resolution={"transfer_share": 1.0}, horizon_hours=8.0, seed=2604)
+    r = Run(sc, 0, trace=True)
+    seen: dict[int, list[str]] = {}
+    for cid, _, ev, *_ in r.rec.trace:
+        seen.setdefault(cid, []).append(ev)
+    late = [cid for cid, evs in seen.items()
+            if "callback" in evs and "transfer" in evs and evs.index("callback") > evs.index(
+                "transfer")]
+    assert not late, late[:5]
+    assert sum("callback" in evs for evs in seen.values()) > 0  # first legs did get them
+    waited_after_transfer = sum(1 for evs in seen.values() if evs.count("queue") >= 1
+                                and "transfer" in evs and evs[evs.index("transfer") + 1] == "queue")
+    assert waited_after_transfer > 20
