@@ -11,7 +11,6 @@ replication count (common random numbers).
 from __future__ import annotations
 
 import copy
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +20,8 @@ from pydantic import Field, field_validator, model_validator
 
 from sim.config import Name, Scenario, Target, _Strict
 from sim.errors import InputError
+from sim.limits import MAX_YAML_BYTES
+from sim.paths import file_sha256
 from sim.scenario import LoadedScenario, load_scenario, validate_mapping
 from sim.validation import input_error_from_validation, model_allowed_keys
 from sim.yamlio import LineMap, apply_overrides, load_yaml, locate
@@ -133,11 +134,8 @@ def load_roadmap(path: str | Path, reps: int | None = None, seed: int | None = N
                                           allowed_keys=model_allowed_keys(Roadmap),
                                           data=data) from None
     base_path = p.parent / rm.baseline
-    if not base_path.is_file():
-        where = linemap.get(("baseline",), (file, None))
-        raise InputError(f"the baseline scenario '{base_path}' was not found", file=where[0],
-                         line=where[1], path="baseline")
-    base = load_scenario(base_path, overrides or [])
+    where = linemap.get(("baseline",), (file, None))  # a path given in a file: sim.paths
+    base = load_scenario(base_path, overrides or [], origin=(where[0], where[1], "baseline"))
     update: dict[str, Any] = {"seed": base.scenario.seed if seed is None else seed,
                               "replications": (base.scenario.replications if reps is None
                                                else reps)}
@@ -162,10 +160,7 @@ def load_roadmap(path: str | Path, reps: int | None = None, seed: int | None = N
                 state, update, base, file, linemap, (i, phase))))
         plain = after
         month += phase.months
-    try:
-        digest = hashlib.sha256(p.read_bytes()).hexdigest()
-    except OSError:
-        digest = ""
+    digest = file_sha256(p, MAX_YAML_BYTES)
     return LoadedRoadmap(p, rm, base, points, data, digest)
 
 
