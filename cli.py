@@ -551,7 +551,7 @@ def main(argv: list[str] | None = None) -> None:
     except InputError as err:  # safety net: never a traceback for bad input
         typer.echo(f"error: {err}", err=True)
         code = EXIT_INPUT
-    except (KeyboardInterrupt, _click.Abort):
+    except (KeyboardInterrupt, typer.Abort):
         code = 130  # handled below
     except Exception as exc:  # noqa: BLE001 - last resort: not the fix, but no traceback
         if os.environ.get("CCSIM_DEBUG"):

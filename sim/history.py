@@ -70,7 +70,10 @@ def profile_from_csv(path: Path, interval_minutes: int,
     bad = vol.isna() | ~np.isfinite(vol.to_numpy(dtype=float, na_value=np.nan)) | (vol < 0)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        what = "an empty cell" if text.iloc[i] == "" else "something else"
+        value = vol.iloc[i]
+        what = ("an empty cell" if text.iloc[i] == "" else "text that is not a number"
+                if pd.isna(value) else "a number that is not finite"
+                if not np.isfinite(value) else "a negative number")
         raise InputError(f"volume must be a finite number >= 0 (got {what})",
                          file=file, line=i + 2, path="volume")
     raw_start = df["interval_start"].str.strip()

@@ -51,6 +51,7 @@ MAX_GRID_POINTS = 10_000              # points of a sweep (the product of its ax
 MAX_CONTACTS_PER_REPLICATION = 50_000_000   # expected contacts offered in one replication
 MAX_CONTACTS_PER_COMMAND = 2_000_000_000    # ... x replications x options of one command
 MAX_TRACED_CONTACTS = 5_000_000       # expected contacts of one command with --trace
+MAX_INTERVAL_ROWS = 1_000_000         # interval x channel rows of every replication held
 
 _LIMIT_BY_KEY: dict[str, tuple[float, str]] = {
     "horizon_hours": (MAX_HOURS, "hours (366 days)"),
@@ -177,7 +178,10 @@ def check_work(scenarios: Sequence[Any], *, replications: Sequence[int] | None =
     reps = list(replications) if replications is not None else [
         int(sc.replications) for sc in scenarios]
     total = 0.0
+    rows = 0
     for sc, n in zip(scenarios, reps, strict=True):
+        rows += math.ceil(float(sc.horizon_hours) * 60.0 / sc.interval_minutes) * len(
+            sc.channels) * n
         per_rep = expected_contacts(sc)
         if per_rep > MAX_CONTACTS_PER_REPLICATION:
             raise InputError(
@@ -192,6 +196,12 @@ def check_work(scenarios: Sequence[Any], *, replications: Sequence[int] | None =
             f"x replications); at most {MAX_CONTACTS_PER_COMMAND:,} are allowed: use fewer "
             "replications, options or grid points, or a shorter horizon (see Limits in "
             "docs/reference.md)")
+    if rows > MAX_INTERVAL_ROWS:
+        raise InputError(
+            f"{what} would keep {rows:,} interval rows (horizon_hours / interval_minutes x "
+            f"channels x replications x options); at most {MAX_INTERVAL_ROWS:,}: use longer "
+            "intervals, a shorter horizon or fewer replications (see Limits in "
+            "docs/reference.md)", path="interval_minutes")
     if trace and total > MAX_TRACED_CONTACTS:
         raise InputError(
             f"--trace would record about {total:,.0f} contacts; at most "

@@ -123,7 +123,8 @@ def _load_history(data: dict, linemap: LineMap) -> None:
     interval = data.get("interval_minutes", 30)
     if not isinstance(interval, int) or interval <= 0 or 1440 % interval:
         return  # the schema reports it
-    for cname, ch in (data.get("channels") or {}).items():
+    channels = data.get("channels")
+    for cname, ch in (channels.items() if isinstance(channels, Mapping) else ()):
         arr = ch.get("arrivals") if isinstance(ch, dict) else None
         if not isinstance(arr, dict) or not isinstance(arr.get("profile_file"), str):
             continue

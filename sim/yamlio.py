@@ -406,7 +406,15 @@ def _check_dropped_variants(data: dict, linemap: LineMap, file: str,
 
 def _resolve(path: Path, chain: list[tuple[str, str]], keys: set[str] | None,
              origin: tuple[str, int | None, str] | None) -> tuple[dict, LineMap]:
-    data, linemap = load_yaml(path, quote=origin is None, origin=origin)
+    try:
+        data, linemap = load_yaml(path, quote=origin is None, origin=origin)
+    except InputError as err:
+        if origin is None or err.file != str(path):
+            raise
+        ofile, oline, field = origin  # say where this file was named
+        raise InputError(f"{err.message} (this file is the '{field}' of {ofile}"
+                         + (f", line {oline}" if oline else "") + ")", file=err.file,
+                         line=err.line, path=err.path) from None
     _not_a_scenario(data, path, keys, origin)
     if "extends" not in data:
         _check_dropped_variants(data, linemap, str(path), None)
@@ -418,6 +426,9 @@ def _resolve(path: Path, chain: list[tuple[str, str]], keys: set[str] | None,
     if not isinstance(target, str) or not target.strip():
         raise InputError(f"expected the name of a YAML file to extend, got {_kind(target)}",
                          file=file, line=line, path="extends")
+    if "\x00" in target:
+        raise InputError("the file name contains a NUL character", file=file, line=line,
+                         path="extends")
     parent_path = path.parent / target.strip()
     here = [*chain, (os.path.realpath(path), file)]
     real = os.path.realpath(parent_path)  # no error on a symlink loop: reading reports it
