@@ -13,7 +13,7 @@ import math
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -81,7 +81,8 @@ def _parse_target_ci(items: list[str] | None) -> dict[tuple[str, str], float]:
 
 
 def _fail_input(err: InputError) -> None:
-    typer.echo(f"error: {err}", err=True)
+    for line in err.lines():   # every problem of the input at once, one line each
+        typer.echo(f"error: {line}", err=True)
     raise typer.Exit(EXIT_INPUT)
 
 
@@ -106,10 +107,6 @@ def _parse_sets(sets: list[str] | None) -> list[tuple[str, object]]:
     return [parse_override(s) for s in sets or []]
 
 
-def _with(sc: Any, update: dict[str, Any]) -> Any:
-    return sc.model_copy(update=update) if update else sc
-
-
 def simulate_file(path: Path, *, reps: int | None, seed: int | None, out: Path | None,
                   workers: int | None, trace: bool, quiet: bool, as_json: bool,
                   overrides: list[tuple[str, object]], title: str | None = None,
@@ -120,21 +117,15 @@ def simulate_file(path: Path, *, reps: int | None, seed: int | None, out: Path |
 
     Returns {"out", "complete", "targets"}; raises InputError on bad input.
     """
+    from sim.api import run_options
     from sim.scenario import load_scenario
     from sim.study import Study, run_study
 
     loaded = load_scenario(path, overrides)
-    update: dict[str, Any] = {}
-    if reps is not None:
-        update["replications"] = reps
-    if seed is not None:
-        update["seed"] = seed
+    options, resolved = run_options(loaded, reps=reps, seed=seed)
     name = loaded.scenario.name
-    resolved = dict(loaded.raw)
-    resolved.update(update)
     return run_study(Study(
-        "run", name, [(name, v, _with(sc, update)) for v, sc in loaded.options()],
-        out or _default_out(name), workers, trace, quiet, as_json, title,
+        "run", name, options, out or _default_out(name), workers, trace, quiet, as_json, title,
         {"scenario_file": str(path), "scenario_sha256": loaded.file_hash}, resolved,
         target_ci=target_ci or {}, max_replications=max_reps, backend=backend,
         scheduler=scheduler))
@@ -198,27 +189,19 @@ def compare(scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML 
 def _compare(scenarios: list[Path], reps: int | None, seed: int | None, out: Path | None,
              workers: int | None, quiet: bool, as_json: bool, backend: str,
              scheduler: str | None) -> dict:
+    from sim.api import compare_options
     from sim.scenario import load_scenario
     from sim.study import Study, run_study
 
     loaded = [load_scenario(p) for p in scenarios]
     first = loaded[0].scenario
-    update = {"replications": reps or first.replications,
-              "seed": first.seed if seed is None else seed}
-    names: dict[str, int] = {}
-    options = []
-    for ld in loaded:
-        name = ld.scenario.name
-        if name in names:  # two files with the same name: tell them apart by file name
-            name = f"{name}@{ld.path.stem}"
-        names[name] = 1
-        options += [(name, v, _with(sc, update)) for v, sc in ld.options()]
+    options, resolved = compare_options(loaded, reps=reps, seed=seed)
     title = "compare: " + " vs ".join(ld.scenario.name for ld in loaded)
     return run_study(Study(
         "compare", first.name, options, out or _default_out(f"compare-{first.name}"), workers,
         False, quiet, as_json, title,
         {"scenario_files": [str(p) for p in scenarios],
-         "scenario_sha256": [ld.file_hash for ld in loaded]}, dict(loaded[0].raw),
+         "scenario_sha256": [ld.file_hash for ld in loaded]}, resolved,
         backend=backend,
         scheduler=scheduler))
 
@@ -326,7 +309,10 @@ def _sweep(path: Path, sets: list[str] | None, reps: int | None, seed: int | Non
         f"sweep of {base.name}: " + " × ".join(p for p, _ in grid),
         {"scenario_file": str(path), "scenario_sha256": loaded.file_hash,
          "grid": {p: list(v) for p, v in grid}}, resolved, done_before, on_done,
-        backend=backend, scheduler=scheduler))
+        backend=backend, scheduler=scheduler, labels=sw.column_labels(grid),
+        caption="columns: " + "; ".join(
+            f"{n} = {p}" for n, (p, _) in zip(sw.axis_names([p for p, _ in grid]), grid,
+                                              strict=True))))
 
 
 @app.command()
@@ -504,6 +490,20 @@ def report(results_dir: Annotated[Path, typer.Argument(help="A results folder.")
 
 
 @app.command()
+def export(results_dir: Annotated[Path, typer.Argument(help="A results folder.")],
+           xlsx: Annotated[Path, typer.Option("--xlsx", help="The workbook to write: one "
+                           "sheet per CSV of the folder, plus 'about'.")]) -> None:
+    """Write a results folder's tables to one Excel workbook."""
+    from sim.export import export_folder
+
+    try:
+        path = export_folder(results_dir, xlsx)
+    except InputError as err:
+        _fail_input(err)
+    typer.echo(f"workbook: {path}")
+
+
+@app.command()
 def demo(out: OutOpt = None, workers: WorkersOpt = None, quiet: QuietOpt = False) -> None:
     """Tell the story of the bundled scenarios in under a minute: the 2024 baseline and
     its options, then the 2026 budget roadmap with payback."""
@@ -549,7 +549,8 @@ def main(argv: list[str] | None = None) -> None:
         typer.echo(f"error: {_one_line(err.format_message())}", err=True)
         code = EXIT_INPUT
     except InputError as err:  # safety net: never a traceback for bad input
-        typer.echo(f"error: {err}", err=True)
+        for line in err.lines():
+            typer.echo(f"error: {line}", err=True)
         code = EXIT_INPUT
     except (KeyboardInterrupt, typer.Abort):
         code = 130  # handled below

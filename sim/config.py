@@ -269,6 +269,25 @@ CONTACT_METRICS = (
 TIER_METRICS = ("agents", "occupancy", "handled", "paid_agents")
 COST_METRICS = ("labor", "bot", "total", "per_contact", "labor_share", "overhead")
 RESERVED_SCOPES = ("all", "cost")
+# metrics that are shares (0..1); every other metric named above is a count, a time, an
+# amount of money or a number of agents (>= 0). Used to keep CIs inside the range.
+SHARE_METRICS = frozenset({
+    "automation_rate", "block_rate", "abandon_rate", "p_wait", "service_level", "fcr",
+    "repeat_rate", "occupancy", "labor_share", "lost_customer_rate"})
+
+
+def metric_range(scope: str, metric: str) -> tuple[float, float]:
+    """The values a metric of SPEC §5 can take: (0, 1) for shares, (0, inf) for counts,
+    times and money, and no limit for anything else (a command's own rows, e.g. savings,
+    which can be negative)."""
+    if metric in SHARE_METRICS:
+        return 0.0, 1.0
+    if scope != "roadmap" and metric in _NON_NEGATIVE:
+        return 0.0, math.inf
+    return -math.inf, math.inf
+
+
+_NON_NEGATIVE = frozenset(CONTACT_METRICS + TIER_METRICS + COST_METRICS)
 
 
 def metrics_for_scope(sc: Scenario, scope: str) -> tuple[str, ...] | None:

@@ -63,22 +63,26 @@ def _cell(row: pd.Series | None, fmt: str) -> str:
     if not (math.isnan(lo) or math.isnan(hi)) and hi > lo:
         half = (hi - lo) / 2.0
         pct = fmt.endswith("%}")
-        text += " ±" + (f"{half:.1%}" if pct else fmt.format(half).lstrip())
+        if math.isclose(hi - row["mean"], row["mean"] - lo, rel_tol=1e-6, abs_tol=1e-12):
+            text += " ±" + (f"{half:.1%}" if pct else fmt.format(half).lstrip())
+        else:  # cut at the metric's range (a wait cannot be < 0): show both ends
+            text += f" [{fmt.format(lo).strip()}, {fmt.format(hi).strip()}]"
     return text
 
 
 def kpi_table(summary: pd.DataFrame, channels: Sequence[str], tiers: Sequence[str],
               currency: str, title: str = "KPIs (mean ± 95% CI half-width)",
-              only: set[str] | None = None) -> Table:
+              only: set[str] | None = None, labels: dict[str, str] | None = None) -> Table:
     """Rows: KPIs by scope; columns: one per (scenario, variant). ``only``: show just
-    these metric names (a compact table)."""
+    these metric names (a compact table); ``labels``: column headings by variant."""
     keys = list(dict.fromkeys(zip(summary["scenario"], summary["variant"], strict=True)))
     multi_scenario = len({k[0] for k in keys}) > 1
     table = Table(title=title, title_justify="left")
     table.add_column("scope")
     table.add_column("metric")
     for sc, var in keys:
-        table.add_column(f"{sc}/{var}" if multi_scenario else var, justify="right")
+        head = (labels or {}).get(var, var)
+        table.add_column(f"{sc}/{head}" if multi_scenario else head, justify="right")
     idx = summary.set_index(["scenario", "variant", "scope", "metric"])
 
     def add(scope: str, metric: str, label: str, fmt: str) -> None:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from sim import console as con
 from sim import interrupts
-from sim.compare import best_option
+from sim.paired import best_option
 from sim.paths import check_out
 from sim.roadmap_run import run_roadmap
 from sim.scenario import load_scenario

@@ -1,13 +1,16 @@
 """User-facing input errors.
 
 Every problem with user input (scenario files, CLI overrides) is reported as an
-:class:`InputError`; the CLI prints ``str(err)`` -- one paragraph naming the file, the line
-where known, the dotted path of the field and what is expected -- and exits with status 2.
+:class:`InputError`; the CLI prints each of ``err.lines()`` -- one line per problem, naming
+the file, the line where known, the dotted path of the field and what is expected -- and
+exits with status 2. A file with several problems gives them all at once (in file order).
 """
 
 from __future__ import annotations
 
-__all__ = ["InputError"]
+__all__ = ["InputError", "MAX_SHOWN"]
+
+MAX_SHOWN = 20   # problems listed of one file; the rest are counted
 
 
 class InputError(Exception):
@@ -34,8 +37,28 @@ class InputError(Exception):
         self.file = None if file is None else str(file)
         self.line = line
         self.path = path or None
+        self.others: list[InputError] = []   # further problems of the same input
+
+    @classmethod
+    def of(cls, problems: list[InputError]) -> InputError:
+        """One error for several problems: the first (in file order) carries the rest."""
+        ordered = sorted(problems, key=lambda e: (e.file or "", e.line or 0))
+        first = ordered[0]
+        first.others = [p for p in ordered[1:]]
+        return first
+
+    def lines(self) -> list[str]:
+        """One line per problem (at most :data:`MAX_SHOWN`, then a count of the rest)."""
+        every = [self._one(), *(p._one() for p in self.others)]
+        if len(every) > MAX_SHOWN:
+            rest = len(every) - MAX_SHOWN + 1
+            every = [*every[:MAX_SHOWN - 1], f"... and {rest} more problems"]
+        return every
 
     def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+    def _one(self) -> str:
         where = []
         if self.file:
             where.append(self.file)
@@ -54,8 +77,11 @@ class InputError(Exception):
                 f"path={self.path!r})")
 
     def __reduce__(self):  # keep file/line/path when pickled (e.g. across worker processes)
-        return (_rebuild, (self.message, self.file, self.line, self.path))
+        return (_rebuild, (self.message, self.file, self.line, self.path, self.others))
 
 
-def _rebuild(message: str, file: str | None, line: int | None, path: str | None) -> InputError:
-    return InputError(message, file=file, line=line, path=path)
+def _rebuild(message: str, file: str | None, line: int | None, path: str | None,
+             others: list[InputError] | None = None) -> InputError:
+    err = InputError(message, file=file, line=line, path=path)
+    err.others = list(others or [])
+    return err

@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 
 from sim import interrupts
-from sim.config import Scenario
+from sim.config import Scenario, metric_range
 from sim.errors import InputError
 from sim.limits import MAX_RESULT_FILE_BYTES
 from sim.paths import read_input
@@ -107,7 +107,8 @@ def summary_table(options: Sequence[Option]) -> pd.DataFrame:
         if not opt.reps:
             continue
         for (scope, metric) in opt.reps[0].metrics:
-            est = estimate([r.metrics[(scope, metric)] for r in opt.reps])
+            est = estimate([r.metrics[(scope, metric)] for r in opt.reps],
+                           *metric_range(scope, metric))
             rows.append([opt.scenario_name, opt.variant, scope, metric, est.mean, est.ci_low,
                          est.ci_high, est.n])
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
@@ -127,7 +128,8 @@ def targets_table(options: Sequence[Option]) -> pd.DataFrame:
             continue
         for t in opt.scenario.targets:
             scope, metric = t.metric.split(".")
-            est = estimate([r.metrics.get((scope, metric), math.nan) for r in opt.reps])
+            est = estimate([r.metrics.get((scope, metric), math.nan) for r in opt.reps],
+                           *metric_range(scope, metric))
             rows.append([opt.scenario_name, opt.variant, t.metric, t.bound, t.limit, est.mean,
                          est.ci_low, est.ci_high, target_status(t, est)])
     return pd.DataFrame(rows, columns=TARGET_COLUMNS)

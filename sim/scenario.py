@@ -57,13 +57,14 @@ def validate_mapping(data: Mapping, *, file: str, linemap: LineMap,
                                           data=data) from None
     issues = semantic_issues(sc)
     if issues:
-        path, message = issues[0]
-        if len(issues) > 1:
-            message += f" (and {len(issues) - 1} more problem{'s' if len(issues) > 2 else ''})"
-        full = (*prefix, *path)
-        where = locate(linemap, full)
-        raise InputError(message, file=where[0] if where else file,
-                         line=where[1] if where else None, path=".".join(full) or None)
+        problems = []
+        for path, message in issues:
+            full = (*prefix, *path)
+            where = locate(linemap, full)
+            problems.append(InputError(message, file=where[0] if where else file,
+                                       line=where[1] if where else None,
+                                       path=".".join(full) or None))
+        raise InputError.of(problems)
     return sc
 
 
@@ -90,6 +91,7 @@ def load_scenario(path: str | Path, overrides: Iterable[tuple[str, object]] = ()
     if isinstance(data.get("variants"), Mapping) and len(data["variants"]) > MAX_VARIANTS:
         raise _at(linemap, file, ("variants",), f"{len(data['variants']):,} variants; at most "
                   f"{MAX_VARIANTS:,} in one file (see Limits in docs/reference.md)")
+    problems: list[InputError] = []   # of every variant, reported together
     for name, changes in (data.get("variants") or {}).items():
         if name == BASE:
             raise _at(linemap, file, ("variants", name), "'base' is the scenario itself; "
@@ -100,7 +102,10 @@ def load_scenario(path: str | Path, overrides: Iterable[tuple[str, object]] = ()
             variants[name] = validate_mapping(vdata, file=file,
                                               linemap=forget_paths(linemap, changes))
         except InputError as err:
-            raise _variant_error(err, name, changes, linemap, file) from None
+            err = _variant_error(err, name, changes, linemap, file)
+            problems += [err, *err.others]
+    if problems:
+        raise InputError.of(problems)
     return LoadedScenario(p, base, variants, copy.deepcopy(data),
                           file_sha256(p, MAX_YAML_BYTES))
 
@@ -152,7 +157,13 @@ def _at(linemap: LineMap, file: str, path: tuple[str, ...], message: str) -> Inp
 
 def _variant_error(err: InputError, name: str, changes: Mapping[str, object],
                    linemap: LineMap, file: str) -> InputError:
-    """Point an error inside a variant at the override line that caused it."""
+    """Point each problem inside a variant at the override line that caused it."""
+    return InputError.of([_variant_problem(e, name, changes, linemap, file)
+                          for e in [err, *err.others]])
+
+
+def _variant_problem(err: InputError, name: str, changes: Mapping[str, object],
+                     linemap: LineMap, file: str) -> InputError:
     where = None
     for key in changes:
         if err.path and (err.path == key or err.path.startswith(key + ".")

@@ -16,20 +16,25 @@ CONFIDENCE = 0.95
 
 @dataclass(frozen=True, slots=True)
 class Estimate:
-    """Mean of a metric over replications with a Student-t 95% CI (NaN CI for n < 2)."""
+    """Mean of a metric over replications with a Student-t 95% CI (NaN CI for n < 2),
+    cut to the metric's range when one is given (see :func:`estimate`)."""
 
     mean: float
     ci_low: float
     ci_high: float
     n: int
-
-    @property
-    def half_width(self) -> float:
-        return (self.ci_high - self.ci_low) / 2.0
+    half_width: float = math.nan   # the t interval's half-width, before any cut
 
 
-def estimate(values: Sequence[float]) -> Estimate:
-    """Mean and 95% CI of the finite values (NaN replications are left out)."""
+def estimate(values: Sequence[float], low: float = -math.inf,
+             high: float = math.inf) -> Estimate:
+    """Mean and 95% CI of the finite values (NaN replications are left out).
+
+    ``low``/``high`` is the range the metric cannot leave (a wait is >= 0, a share in
+    [0, 1]). The t interval is intersected with it: an interval that contains the true
+    value still does after the cut, so the coverage is the t interval's, and no bound is
+    shown that the metric cannot take (``wait_p50_s`` 0.78 [0, 2.12], not [-0.55, 2.12]).
+    """
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
     n = int(x.size)
@@ -40,9 +45,9 @@ def estimate(values: Sequence[float]) -> Estimate:
         return Estimate(mean, math.nan, math.nan, 1)
     sd = float(x.std(ddof=1))
     if sd <= 1e-12 * abs(mean):  # all replications agree (a deterministic cost), up to rounding
-        return Estimate(mean, mean, mean, n)
+        return Estimate(mean, mean, mean, n, 0.0)
     h = float(sps.t.ppf(0.5 + CONFIDENCE / 2.0, n - 1)) * sd / math.sqrt(n)
-    return Estimate(mean, mean - h, mean + h, n)
+    return Estimate(mean, max(mean - h, low), min(mean + h, high), n, h)
 
 
 def target_status(target: Target, est: Estimate) -> str:

@@ -17,10 +17,10 @@ import typer
 from sim import __version__, interrupts
 from sim import console as con
 from sim import results as results_io
-from sim.compare import best_option, differences_table
 from sim.config import Scenario
 from sim.errors import InputError
 from sim.limits import check_work
+from sim.paired import best_option, differences_table
 from sim.paths import check_out, describe_os_error
 from sim.report import write_report
 from sim.results import (
@@ -58,6 +58,8 @@ class Study:
     extend: Callable[[dict[str, pd.DataFrame], dict], None] | None = None
     # a command's own terminal output instead of the KPI / targets tables
     printer: Callable[[object, dict[str, pd.DataFrame]], None] | None = None
+    labels: dict[str, str] | None = None        # column headings by variant (sweep)
+    caption: str | None = None                  # printed under the KPI table
 
 
 def begin_folder(out: Path, meta: dict) -> None:
@@ -272,7 +274,10 @@ def _print(term, st: Study, tables: dict[str, pd.DataFrame],  # noqa: ANN001
     if not tables["summary"].empty:
         term.print(con.kpi_table(tables["summary"], list(first.channels), list(first.tiers),
                                  first.currency, title=st.title or f"{st.name}: KPIs "
-                                 f"({n_reps} replications, mean ± 95% CI half-width)"))
+                                 f"({n_reps} replications, mean ± 95% CI half-width)",
+                                 labels=st.labels))
+        if st.caption:
+            term.print(st.caption)
     if diffs is not None and not diffs.empty:
         term.print(con.differences_table(diffs, tables["summary"], list(first.channels)))
     tt = con.targets_table(tables["targets"])

@@ -132,6 +132,34 @@ def points(grid: Grid) -> list[tuple[str, list[tuple[str, object]]]]:
     return out
 
 
+def axis_names(paths: Sequence[str]) -> list[str]:
+    """Short names for grid axes: the shortest tail of each dotted path that tells it
+    apart from the others (``tiers.base.agents`` -> ``agents``; two ``agents`` axes ->
+    ``base.agents``, ``advanced.agents``)."""
+    parts = [p.split(".") for p in paths]
+    out = []
+    for i, mine in enumerate(parts):
+        for k in range(1, len(mine) + 1):
+            tail = mine[-k:]
+            if all(other[-k:] != tail for j, other in enumerate(parts) if j != i):
+                break
+        out.append(".".join(tail))
+    return out
+
+
+def column_labels(grid: Grid) -> dict[str, str]:
+    """Point name -> a short column heading made of the values that differ between
+    points (``agents=32, open=08:00-16:00``; one axis: just the value, ``32``)."""
+    varying = [i for i, (_, vals) in enumerate(grid) if len(vals) > 1] or list(range(len(grid)))
+    names = axis_names([grid[i][0] for i in varying])
+    out = {}
+    for name, pairs in points(grid):
+        shown = [_show(pairs[i][1]) for i in varying]
+        out[name] = (shown[0] if len(varying) == 1 else
+                     ", ".join(f"{n}={v}" for n, v in zip(names, shown, strict=True)))
+    return out
+
+
 def point_key(resolved: dict, seed: int, replications: int) -> str:
     doc = json.dumps({"scenario": resolved, "seed": seed, "replications": replications},
                      sort_keys=True, default=str)

@@ -89,7 +89,8 @@ def input_error_from_validation(
     allowed_keys: Callable[[tuple[str, ...]], list[str] | None] | None = None,
     data: Any = _NO_DATA,
 ) -> InputError:
-    """Turn the first error of a :class:`pydantic.ValidationError` into an InputError.
+    """Turn every error of a :class:`pydantic.ValidationError` into one InputError (the
+    first problem in file order, carrying the others in ``.others``). For each:
 
     - the ``loc`` becomes a dotted path of the user's keys / list indices (pydantic's own
       parts such as union member labels or ``function-after[...]`` are dropped; pass the
@@ -100,7 +101,8 @@ def input_error_from_validation(
     - the message is pydantic's, plus ``(got X)`` for a scalar input; ``extra_forbidden``
       becomes "unknown key 'x'" with "did you mean 'y'?" when ``allowed_keys(parent_path)``
       (e.g. :func:`model_allowed_keys`) knows a close name; ``missing`` becomes
-      "required field missing"; "(and N more problems)" is added when there are more.
+      "required field missing" (dropped when an unknown key of the same mapping is
+      hinted to be that field).
     """
     try:
         errors = err.errors(include_url=False)
@@ -108,7 +110,46 @@ def input_error_from_validation(
         return InputError(str(err), file=file)
     if not errors:
         return InputError(str(err) or "invalid input", file=file)
-    first = errors[0]
+    problems = [_one_error(e, file, linemap, tuple(prefix), allowed_keys, data)
+                for e in _one_union_member(errors)]
+    # an unknown key whose "did you mean" names a missing field of the same mapping says
+    # it all: drop the separate "required field missing" for that field
+    hinted = {(e.path.rpartition(".")[0], m.group(1)) for e in problems if e.path
+              for m in [re.search(r"did you mean '([^']+)'", e.message)] if m}
+    kept = [e for e in problems if not (e.message == "required field missing" and e.path
+                                        and tuple(e.path.rpartition(".")[::2]) in hinted)]
+    return InputError.of(kept or problems)
+
+
+def _one_union_member(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """pydantic reports a value that fits no member of a union once per member; keep the
+    member with the fewest problems (the one the user most likely meant)."""
+    def split(loc: Sequence[Any]) -> tuple[tuple[Any, ...], Any] | None:
+        for i, part in enumerate(loc):
+            if isinstance(part, str) and (_internal(part) or _TYPE_TAG.match(part)
+                                          or part in _PRIMITIVE_TAGS):
+                return tuple(loc[:i]), part
+        return None
+
+    members: dict[tuple[Any, ...], dict[Any, int]] = {}
+    for e in errors:
+        at = split(tuple(e.get("loc", ())))
+        if at is not None:
+            count = members.setdefault(at[0], {})
+            count[at[1]] = count.get(at[1], 0) + 1
+    best = {k: min(v, key=lambda m: v[m]) for k, v in members.items() if len(v) > 1}
+    kept = []
+    for e in errors:
+        at = split(tuple(e.get("loc", ())))
+        if at is None or at[0] not in best or best[at[0]] == at[1]:
+            kept.append(e)
+    return kept
+
+
+def _one_error(first: Mapping[str, Any], file: str, linemap: LineMap, prefix: tuple[str, ...],
+               allowed_keys: Callable[[tuple[str, ...]], list[str] | None] | None,
+               data: Any) -> InputError:
+    """One pydantic error as an InputError (see :func:`input_error_from_validation`)."""
     err_type = str(first.get("type", ""))
     loc = tuple(first.get("loc", ()))
     user = (*prefix, *_user_path(loc, err_type, data, linemap, tuple(prefix)))
@@ -140,9 +181,6 @@ def input_error_from_validation(
         shown = _show(first.get("input"))
         if shown is not None:
             message += f" (got {shown})"
-    more = len(errors) - 1
-    if more:
-        message += f" (and {more} more problem{'s' if more > 1 else ''})"
     if where is None:
         return InputError(message, file=file, path=dotted)
     return InputError(message, file=where[0], line=where[1], path=dotted)

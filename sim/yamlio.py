@@ -316,19 +316,17 @@ def load_yaml(path: str | Path, *, quote: bool = True,
 
 def check_bounds(data: Mapping, linemap: LineMap, file: str,
                  prefix: tuple[str, ...] = ()) -> None:
-    """Raise an InputError for the first number or text beyond the bounds of sim.limits
-    (non-finite numbers included), at its file, line and dotted path."""
-    issues = check_numbers(data)
-    if issues:
-        path, message = min(issues, key=lambda i: (
-            (locate(linemap, (*prefix, *i[0])) or ("", 0))[1], i[0]))
+    """Raise an InputError for every number or text beyond the bounds of sim.limits
+    (non-finite numbers included), each at its file, line and dotted path."""
+    problems = []
+    for path, message in check_numbers(data):
         full = (*prefix, *path)
         where = locate(linemap, full)
-        more = len(issues) - 1
-        if more:
-            message += f" (and {more} more problem{'s' if more > 1 else ''})"
-        raise InputError(message, file=where[0] if where else file,
-                         line=where[1] if where else None, path=".".join(full) or None)
+        problems.append(InputError(message, file=where[0] if where else file,
+                                   line=where[1] if where else None,
+                                   path=".".join(full) or None))
+    if problems:
+        raise InputError.of(problems)
 
 
 # --------------------------------------------------------------------------- extends
@@ -343,13 +341,23 @@ def deep_merge(parent: Mapping, child: Mapping) -> dict:
 
 def _merge(parent: Mapping, child: Mapping,
            path: tuple[str, ...]) -> tuple[dict, set[tuple[str, ...]]]:
-    """Deep-merge; also return the paths where the child's value replaced the parent's."""
+    """Deep-merge; also return the paths where the child's value replaced the parent's.
+
+    ``key: null`` over an inherited key removes it (the field is back to its default:
+    ``bot: null`` is no bot, ``channels: {email: null}`` drops the channel). A variant
+    redefined under an inherited name replaces the parent's variant whole: a variant is
+    one set of changes, not a mapping to merge.
+    """
     out = dict(parent)
     replaced: set[tuple[str, ...]] = set()
     for key, value in child.items():
         sub = (*path, str(key))
         old = out.get(key)
-        if isinstance(value, Mapping) and isinstance(old, Mapping) and key in out:
+        if value is None and key in out:
+            del out[key]
+            replaced.add(sub)
+        elif (isinstance(value, Mapping) and isinstance(old, Mapping) and key in out
+              and path != ("variants",)):
             out[key], more = _merge(old, value, sub)
             replaced |= more
         else:

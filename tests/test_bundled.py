@@ -28,3 +28,14 @@ def test_bundled_file_is_valid(path: Path) -> None:
 def test_the_bundle_has_what_the_demo_needs() -> None:
     names = {p.name for p in SCENARIOS}
     assert {"baseline.yaml", "roadmap-2026.yaml", "demo.yaml"} <= names
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.name for p in SCENARIOS])
+def test_bundled_file_cites_a_digest_that_ships_with_it(path: Path) -> None:
+    """Provenance must be checkable from a clone: the digest the comments cite is in the
+    repository, and no comment points outside it."""
+    text = path.read_text(encoding="utf-8")
+    root = path.parents[1]
+    assert "../shared/" not in text
+    if "[S0" in text or "digest" in text:
+        assert "docs/source-digest.md" in text and (root / "docs" / "source-digest.md").is_file()

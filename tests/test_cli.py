@@ -330,3 +330,42 @@ def test_a_failed_run_says_so_even_with_quiet(tmp_path: Path) -> None:
                 "--out", str(tmp_path / "o"))
     assert res.returncode == 3
     assert "incomplete" in res.stderr and "for advanced" in res.stderr, res.stderr
+
+
+def test_a_child_file_can_drop_an_inherited_channel(tmp_path: Path) -> None:
+    """`channels: {social: null}` in a file extending the demo removes the channel; the
+    result runs, and a redefined variant replaces the inherited one whole."""
+    child = tmp_path / "child.yaml"
+    child.write_text(f"extends: {ROOT / 'scenarios' / 'demo.yaml'}\nchannels: {{social: null}}\n"
+                     "variants:\n  bots-70: {channels.phone.bot.containment.simple: 0.7}\n")
+    res = ccsim("validate", str(child))
+    assert res.returncode == 0, res.stderr
+    assert "2 channel(s)" in res.stdout and "2 variant(s)" in res.stdout
+    from sim.scenario import load_scenario
+
+    v = load_scenario(child).variants["bots-70"]
+    assert set(v.channels) == {"phone", "chat"}
+    assert v.channels["chat"].bot is not None
+    assert v.channels["chat"].bot.containment["simple"] == 0.65   # not the parent's 0.90
+
+
+def test_every_problem_of_a_file_is_reported_at_once(tmp_path: Path) -> None:
+    """Schema problems of the scenario, then (once it is valid) those of every variant:
+    one `error:` line each, in file order, hints kept, exit 2, no traceback."""
+    text = (ROOT / "scenarios" / "demo.yaml").read_text()
+    bad = text.replace("horizon_hours: 8 ", "horizon_hours: -8 ").replace(
+        "rate_per_hour: 285", "rate_per_hr: 285").replace("mean_s: 210", "mean: 210")
+    res = ccsim("validate", str(broken(tmp_path, bad, "bad.yaml")))
+    lines = res.stderr.strip().splitlines()
+    assert res.returncode == 2 and len(lines) == 3, res.stderr
+    assert all(line.startswith(f"error: {tmp_path / 'bad.yaml'}, line ") for line in lines)
+    assert [int(line.split("line ")[1].split(",")[0]) for line in lines] == sorted(
+        int(line.split("line ")[1].split(",")[0]) for line in lines)
+    assert "did you mean 'rate_per_hour'?" in lines[2] and "did you mean 'mean_s'?" in lines[1]
+    variants = text.replace("    tiers.base.agents: 30", "    tiers.base.agnts: 30").replace(
+        "containment.complex: 0.30", "containment.complex: 1.30")
+    res = ccsim("validate", str(broken(tmp_path, variants, "variants.yaml")))
+    lines = res.stderr.strip().splitlines()
+    assert res.returncode == 2 and len(lines) == 2, res.stderr
+    assert "in variant 'bots-70'" in lines[0] and "in variant 'more-advanced'" in lines[1]
+    assert "Traceback" not in res.stderr

@@ -114,3 +114,16 @@ def test_unreachable_scheduler_exits_2(tmp_path: Path) -> None:
     res = ccsim("run", str(broken(tmp_path, SMALL, "s.yaml")), "--backend", "dask",
                 "--scheduler", "tcp://127.0.0.1:1", "--out", str(tmp_path / "o"))
     assert res.returncode == 2 and "127.0.0.1:1" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_sweep_columns_are_named_by_the_values_that_differ() -> None:
+    from sim.sweep import axis_names, column_labels
+
+    grid = [("tiers.base.agents", [30, 32]), ("channels.phone.open_hours", ["08:00-16:00"]),
+            ("tiers.advanced.agents", [5, 6])]
+    assert axis_names([p for p, _ in grid]) == ["base.agents", "open_hours", "advanced.agents"]
+    labels = column_labels(grid)
+    assert labels["tiers.base.agents=30;channels.phone.open_hours=08:00-16:00;"
+                  "tiers.advanced.agents=6"] == "base.agents=30, advanced.agents=6"
+    assert set(column_labels([("tiers.base.schedule.shifts.0.agents", [4, 5])]).values()) \
+        == {"4", "5"}

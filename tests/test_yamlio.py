@@ -739,11 +739,32 @@ def test_validation_counts_more_problems(tmp_path):
     f, data, lm, err = load_bad(tmp_path, text)
     assert err.error_count() == 3
     ie = input_error_from_validation(err, file=f, linemap=lm)
-    assert ie.message.endswith("(and 2 more problems)")
+    assert len(ie.others) == 2 and len(ie.lines()) == 3
+    lines = [e.line for e in [ie, *ie.others]]
+    assert lines == sorted(lines) and all(f in text for text in ie.lines())
+    assert {e.path for e in [ie, *ie.others]} == {
+        "name", "channels.phone.arrivals.rate_per_hour", "tiers.1.agents"}
     text1 = GOOD.replace("agents: 3", "agents: -3").replace("agents: 5", "agents: -5")
     _, _, lm1, err1 = load_bad(tmp_path, text1)
-    assert input_error_from_validation(err1, file=f, linemap=lm1).message.endswith(
-        "(and 1 more problem)")
+    assert len(input_error_from_validation(err1, file=f, linemap=lm1).others) == 1
+
+
+def test_validation_keeps_the_hint_of_an_unknown_key_next_to_a_missing_one(tmp_path):
+    """`mean: 210` instead of `mean_s: 210`: one problem, the unknown key with its hint
+    (the "required field missing" of mean_s is the same problem), and the file's other
+    problems listed too, in file order."""
+    from sim.scenario import load_scenario
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "scenarios" / "demo.yaml").read_text()
+    text = text.replace("mean_s: 210", "mean: 210", 1).replace("agents: 34", "agents: -34")
+    path = write(tmp_path / "s.yaml", text)
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    ie = info.value
+    assert len(ie.lines()) == 2, ie.lines()
+    assert "handle_time.simple.mean: unknown key 'mean'; did you mean 'mean_s'?" in ie.lines()[0]
+    assert "tiers.base.agents" in ie.lines()[1] and ie.others[0].line > ie.line
 
 
 def test_validation_container_input_is_not_shown(tmp_path):
@@ -841,3 +862,24 @@ def test_validation_union_member_name_dropped_without_data_or_lines():
     assert err.errors()[0]["loc"] == ("either", "Poisson", "rate")
     ie = input_error_from_validation(err, file="s.yaml", linemap={}, prefix=("variants", "v"))
     assert ie.path == "variants.v.either.rate" and ie.line is None
+
+
+def test_extends_null_removes_an_inherited_key(tmp_path):
+    (tmp_path / "parent.yaml").write_text(
+        "name: p\nchannels:\n  phone: {a: 1}\n  email: {b: 2}\nbot: {x: 1}\n")
+    (tmp_path / "child.yaml").write_text(
+        "extends: parent.yaml\nchannels: {email: null}\nbot: null\nnew: null\n")
+    data, lines = resolve_extends(tmp_path / "child.yaml")
+    assert data == {"name": "p", "channels": {"phone": {"a": 1}}, "new": None}
+    assert ("channels", "email") not in lines or lines[("channels", "email")][0].endswith(
+        "child.yaml")
+
+
+def test_extends_a_redefined_variant_replaces_the_inherited_one(tmp_path):
+    (tmp_path / "parent.yaml").write_text(
+        "name: p\nvariants:\n  v: {a.b: 1, a.c: 2}\n  w: {a.b: 3}\n")
+    (tmp_path / "child.yaml").write_text("extends: parent.yaml\nvariants:\n  v: {a.d: 4}\n")
+    data, lines = resolve_extends(tmp_path / "child.yaml")
+    assert data["variants"] == {"v": {"a.d": 4}, "w": {"a.b": 3}}
+    assert lines[("variants", "v", "a.d")] == (str(tmp_path / "child.yaml"), 3)
+    assert ("variants", "v", "a.b") not in lines

@@ -1,4 +1,4 @@
-"""Paired comparisons of options run with common random numbers.
+"""Paired comparisons of options run with common random numbers (`ccsim compare`).
 
 Replication r of every option sees the same customers (same seed, same streams), so the
 difference of a metric between two options is taken replication by replication and its
