@@ -155,9 +155,24 @@ def check_numbers(data: Any) -> list[tuple[tuple[str, ...], str]]:
 
 # --- expected work -------------------------------------------------------------------------
 
+def _hours_by_weekday(start_h: float, end_h: float) -> list[float]:
+    """Hours of [start_h, end_h) on each weekday; hour 0 is a Monday 00:00 (warm-up is at
+    negative hours). At most 366 days each side, so a short loop."""
+    hours = [0.0] * 7
+    t = start_h
+    while t < end_h:
+        day = math.floor(t / 24.0)
+        step = min(end_h, (day + 1) * 24.0) - t
+        hours[day % 7] += step
+        t += step
+    return hours
+
+
 def expected_contacts(sc: Any) -> float:
-    """Expected contacts offered in one replication (first attempts, warm-up included)."""
-    hours = float(sc.horizon_hours) + float(sc.warmup_hours)
+    """Expected contacts offered in one replication (first attempts, warm-up included):
+    each channel's mean rate of the day (a profile's mean) x the hours of each weekday
+    in the simulated period x that day's factor."""
+    by_day = _hours_by_weekday(-float(sc.warmup_hours), float(sc.horizon_hours))
     total = 0.0
     for ch in sc.channels.values():
         arr = ch.arrivals
@@ -165,9 +180,8 @@ def expected_contacts(sc: Any) -> float:
             rate = sum(arr.profile_per_hour) / len(arr.profile_per_hour)
         else:
             rate = float(arr.rate_per_hour or 0.0)
-        if arr.day_factors:
-            rate *= sum(arr.day_factors) / len(arr.day_factors)
-        total += rate * hours
+        factors = list(arr.day_factors) if arr.day_factors else [1.0] * 7
+        total += rate * sum(h * f for h, f in zip(by_day, factors, strict=True))
     return total
 
 

@@ -636,3 +636,79 @@ def test_a_full_disk_while_writing_is_exit_3_naming_what_was_kept(tmp_path: Path
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
     meta = json.loads((out / "summary.json").read_text())["meta"]
     assert meta["complete"] is False
+
+
+# --------------------------------------------------------------------- fuzzing (item 7)
+
+_HOSTILE_VALUES = [0, -1, 1e-300, 1e-9, 1e15, 2**63, True, "", "x", "*1e300", [], {}, None,
+                   "08:00-07:00", 1e6, 100000, 0.999999, 1, 2, 0.5, 1440, [1] * 7,
+                   "a" * 70, float("inf"), float("nan"), -0.0, 10**30]
+
+
+def _leaves(obj: object, path: tuple = ()) -> list[tuple]:
+    out: list[tuple] = [path] if path else []
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            out += _leaves(v, (*path, k))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            out += _leaves(v, (*path, i))
+    return out
+
+
+def _fuzz_once(tmp: Path, data: dict, picks: list[tuple[int, int, float]]) -> None:
+    """Set some leaves to hostile values (or scale numbers), then load and, if valid and
+    small, simulate one replication: only InputError may come out."""
+    import copy
+
+    import yaml
+
+    from sim.runner import Job, simulate
+
+    data = copy.deepcopy(data)
+    for leaf_i, value_i, scale in picks:
+        leaves = _leaves(data)
+        if not leaves:
+            break
+        path = leaves[leaf_i % len(leaves)]
+        node = data
+        for p in path[:-1]:
+            node = node[p]
+        old = node[path[-1]]
+        if isinstance(old, int | float) and not isinstance(old, bool) and scale:
+            node[path[-1]] = type(old)(old * scale) if abs(old * scale) < 1e18 else old * scale
+        else:
+            node[path[-1]] = copy.deepcopy(_HOSTILE_VALUES[value_i % len(_HOSTILE_VALUES)])
+    file = tmp / "fuzz.yaml"
+    file.write_text(yaml.safe_dump(data, allow_unicode=True))
+    try:
+        loaded = load_scenario(file)
+        limits.check_work([sc for _, sc in loaded.options()])
+    except InputError as err:
+        assert err.lines() and all("\n" not in ln for ln in err.lines())
+        return
+    for _, sc in loaded.options()[:2]:
+        if limits.expected_contacts(sc) < 5_000:
+            simulate(Job(sc.name, "v", sc, 0))
+
+
+def test_fuzzed_scenarios_give_input_errors_or_run(tmp_path: Path) -> None:
+    """Mutated copies of a scenario and of the bundled demo: every one either is an
+    InputError (exit 2) or simulates without an exception (hypothesis explores)."""
+    import yaml
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    bases = [yaml.safe_load(SMALL.replace("horizon_hours: 4", "horizon_hours: 2")),
+             yaml.safe_load((ROOT / "scenarios" / "demo.yaml").read_text().replace(
+                 "horizon_hours: 8 ", "horizon_hours: 1 "))]
+    pick = st.tuples(st.integers(0, 10_000), st.integers(0, 100),
+                     st.sampled_from([0, 0, 0.0, -1.0, 0.001, 2.0, 1000.0, 1e9]))
+
+    @settings(max_examples=80, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @given(st.integers(0, 1), st.lists(pick, min_size=1, max_size=3))
+    def check(which: int, picks: list[tuple[int, int, float]]) -> None:
+        _fuzz_once(tmp_path, bases[which], picks)
+
+    check()
