@@ -147,7 +147,9 @@ def intervals_table(options: Sequence[Option]) -> pd.DataFrame:
         df.insert(0, "variant", opt.variant)
         df.insert(0, "scenario", opt.scenario_name)
         frames.append(df)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if not frames:  # no replication finished: a header, so the file is still a table
+        return pd.DataFrame(columns=["scenario", "variant", "interval", "start_h", "channel"])
+    return pd.concat(frames, ignore_index=True)
 
 
 def trace_table(options: Sequence[Option]) -> pd.DataFrame:

@@ -123,7 +123,7 @@ def run_study(st: Study) -> dict:
     if interrupts.received() and outcome.complete:
         outcome = Outcome(outcome.results, False, "interrupted")
     if st.target_ci:
-        planned = len(outcome.results)
+        planned = max(planned, len(outcome.results))   # the replications CI targets added
         st.options = [(s, v, sc.model_copy(update={"replications": len(
             [r for r in outcome.results if (r.scenario_name, r.variant) == (s, v)]) + len(
             [r for r in st.done_before if (r.scenario_name, r.variant) == (s, v)])}))
