@@ -183,6 +183,7 @@ def _with(sc: Scenario, update: dict[str, Any]) -> Scenario:
 def _study(command: str, name: str, options: list[OptionSpec], resolved: dict, meta: dict,
            workers: int | None, backend: str, scheduler: str | None,
            title: str | None = None) -> Result:
+    from sim.limits import MAX_REPLICATIONS, check_work
     from sim.paired import differences_table
     from sim.results import (
         group_options,
@@ -192,8 +193,6 @@ def _study(command: str, name: str, options: list[OptionSpec], resolved: dict, m
         targets_table,
     )
     from sim.runner import Job, default_workers, run_jobs
-
-    from sim.limits import MAX_REPLICATIONS, check_work
 
     for _, _, sc in options:
         if not 1 <= sc.replications <= MAX_REPLICATIONS:
