@@ -260,7 +260,8 @@ def _sweep(path: Path, sets: list[str] | None, reps: int | None, seed: int | Non
         try:
             sc = validate_mapping(data, file=str(path), linemap={})
         except InputError as err:
-            raise InputError(f"sweep point '{name}': {err.message}", file=str(path),
+            shown = name if len(name) <= 80 else name[:77] + "..."
+            raise InputError(f"sweep point '{shown}': {err.message}", file=str(path),
                              path=err.path) from None
         options.append((base.name, name, sc))
         keys[name] = sw.point_key(data, sc.seed, sc.replications)
