@@ -135,8 +135,11 @@ def _hard_exit(code: int) -> None:
     """Exit at once after a failed or interrupted run. Everything is written (atomically)
     by now; a process pool stopped by Ctrl-C can leave a manager thread that the normal
     interpreter shutdown would wait for without end."""
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # e.g. stdout piped into `head`, already closed
+            pass
     os._exit(code)
 
 

@@ -172,6 +172,32 @@ def _finish(st: Study, outcome: Outcome, started: dt.datetime, wall: float, plan
         except OSError as exc:
             return _write_failed(st, meta, exc, kept, len(results))
     best = best_option(tables["targets"], tables["summary"])
+    try:
+        _show(st, term, tables, meta, diffs, best, outcome, planned)
+    except (BrokenPipeError, SystemExit):  # stdout closed (`| head`; rich then exits):
+        _silence_stdout()                  # the files are what counts, finish them
+    if not outcome.complete and (st.quiet or st.as_json):  # never a silent failure
+        typer.echo(f"incomplete: {outcome.error}; kept {len(outcome.results)} of {planned} "
+                   f"replications in {st.out}", err=True)
+    late = _mark_if_interrupted(meta) and outcome.complete
+    complete = outcome.complete and not late
+    try:
+        write_summary_json(st.out, tables["summary"], meta)  # last: the folder is whole
+    except OSError as exc:
+        return _write_failed(st, meta, exc, [], len(results))
+    if late:
+        typer.echo(f"interrupted ({meta['signal']}) while writing the results: every file "
+                   f"in {st.out} is whole; summary.json says complete: false", err=True)
+    if complete:
+        interrupts.finish()  # the results are complete: a signal from now on is too late
+    return {"out": st.out, "complete": complete, "targets": tables["targets"],
+            "tables": tables}
+
+
+def _show(st: Study, term, tables: dict[str, pd.DataFrame], meta: dict,  # noqa: ANN001
+          diffs: pd.DataFrame | None, best: tuple[str, str] | None, outcome: Outcome,
+          planned: int) -> None:
+    """The terminal output of a study (or its --json document)."""
     if st.as_json:
         doc = {"meta": meta, "out": str(st.out),
                "rows": json.loads(tables["summary"].to_json(orient="records")),
@@ -187,25 +213,21 @@ def _finish(st: Study, outcome: Outcome, started: dt.datetime, wall: float, plan
         _print_footer(term, st, outcome, planned)
     else:
         _print(term, st, tables, diffs, best, outcome, planned)
-    if not outcome.complete and (st.quiet or st.as_json):  # never a silent failure
-        typer.echo(f"incomplete: {outcome.error}; kept {len(outcome.results)} of {planned} "
-                   f"replications in {st.out}", err=True)
     if st.command == "sweep" and not st.as_json:
         term.print(f"{len(st.done_before)} replications reused from finished points, "
                    f"{len(outcome.results)} simulated")
-    late = _mark_if_interrupted(meta) and outcome.complete
-    complete = outcome.complete and not late
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe: send the rest of stdout nowhere (no error at exit)."""
+    import os
+    import sys
+
     try:
-        write_summary_json(st.out, tables["summary"], meta)  # last: the folder is whole
-    except OSError as exc:
-        return _write_failed(st, meta, exc, [], len(results))
-    if late:
-        typer.echo(f"interrupted ({meta['signal']}) while writing the results: every file "
-                   f"in {st.out} is whole; summary.json says complete: false", err=True)
-    if complete:
-        interrupts.finish()  # the results are complete: a signal from now on is too late
-    return {"out": st.out, "complete": complete, "targets": tables["targets"],
-            "tables": tables}
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _mark_if_interrupted(meta: dict) -> bool:

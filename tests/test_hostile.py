@@ -712,3 +712,18 @@ def test_fuzzed_scenarios_give_input_errors_or_run(tmp_path: Path) -> None:
         _fuzz_once(tmp_path, bases[which], picks)
 
     check()
+
+
+def test_a_closed_stdout_still_completes_the_results(tmp_path: Path) -> None:
+    """`ccsim run ... | head -1`: the output is cut, the results folder is complete."""
+    (tmp_path / "s.yaml").write_text(SMALL)
+    proc = subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "run", "s.yaml",
+                             "--out", "o", "--workers", "1"], cwd=tmp_path,
+                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read()
+    proc.wait(timeout=300)
+    assert proc.returncode == 0 and "Traceback" not in err and "Exception" not in err, err
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["meta"]["complete"]
