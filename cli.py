@@ -51,6 +51,8 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a fiel
                    "PATH=VALUE (dotted path, YAML value); repeatable.")]
 FailOpt = Annotated[bool, typer.Option("--fail-on-missed-targets",
                     help="Exit 1 when a target is missed.")]
+DrawsOpt = Annotated[int | None, typer.Option("--draws", min=1, help="Draws of the file's "
+                     "uncertain: inputs (default: its draws:, else 64).")]
 TargetCiOpt = Annotated[list[str] | None, typer.Option("--target-ci", help="Add replications "
                         "until a metric's 95% CI half-width is at most a value: "
                         "SCOPE.METRIC=HALF_WIDTH (repeatable; cap --max-reps).")]
@@ -81,8 +83,10 @@ def _parse_target_ci(items: list[str] | None) -> dict[tuple[str, str], float]:
 
 
 def _fail_input(err: InputError) -> None:
+    from sim.console import clean  # input quoted in a message never reaches the terminal raw
+
     for line in err.lines():   # every problem of the input at once, one line each
-        typer.echo(f"error: {line}", err=True)
+        typer.echo(f"error: {clean(line)}", err=True)
     raise typer.Exit(EXIT_INPUT)
 
 
@@ -112,7 +116,7 @@ def simulate_file(path: Path, *, reps: int | None, seed: int | None, out: Path |
                   overrides: list[tuple[str, object]], title: str | None = None,
                   target_ci: dict[tuple[str, str], float] | None = None,
                   max_reps: int = 200, backend: str = "local",
-                  scheduler: str | None = None) -> dict:
+                  scheduler: str | None = None, draws: int | None = None) -> dict:
     """Run a scenario file and its variants, write the results folder, print the tables.
 
     Returns {"out", "complete", "targets"}; raises InputError on bad input.
@@ -122,6 +126,20 @@ def simulate_file(path: Path, *, reps: int | None, seed: int | None, out: Path |
     from sim.study import Study, run_study
 
     loaded = load_scenario(path, overrides)
+    if loaded.raw.get("uncertain") or draws is not None:  # SPEC §7.6: sim/uncertain_run.py
+        if not loaded.raw.get("uncertain"):
+            raise InputError("--draws needs an uncertain: block in the scenario file",
+                             file=str(path), path="--draws")
+        if target_ci or trace:
+            raise InputError(f"{'--target-ci' if target_ci else '--trace'} does not combine "
+                             "with uncertain: inputs (each draw runs the file's "
+                             "replications)", file=str(path), path="uncertain")
+        from sim.uncertain_run import run_uncertain
+
+        return run_uncertain(path, draws=draws, reps=reps, seed=seed,
+                             out=out or _default_out(loaded.scenario.name), workers=workers,
+                             quiet=quiet, as_json=as_json, overrides=overrides,
+                             backend=backend, scheduler=scheduler, title=title)
     options, resolved = run_options(loaded, reps=reps, seed=seed)
     name = loaded.scenario.name
     return run_study(Study(
@@ -160,14 +178,14 @@ def run(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
         quiet: QuietOpt = False, as_json: JsonOpt = False, sets: SetOpt = None,
         fail_on_missed_targets: FailOpt = False, target_ci: TargetCiOpt = None,
         max_reps: MaxRepsOpt = 200, backend: BackendOpt = "local",
-        scheduler: SchedulerOpt = None) -> None:
+        scheduler: SchedulerOpt = None, draws: DrawsOpt = None) -> None:
     """Simulate a scenario and each of its variants; write the results folder."""
     try:
         result = simulate_file(scenario, reps=reps, seed=seed, out=out, workers=workers,
                                trace=trace, quiet=quiet, as_json=as_json,
                                overrides=_parse_sets(sets),
                                target_ci=_parse_target_ci(target_ci), max_reps=max_reps,
-                               backend=backend, scheduler=scheduler)
+                               backend=backend, scheduler=scheduler, draws=draws)
     except InputError as err:
         _fail_input(err)
     _exit_for(result, fail_on_missed_targets)
@@ -371,7 +389,7 @@ def roadmap(file: Annotated[Path, typer.Argument(help="Roadmap YAML file (SPEC �
             out: OutOpt = None, workers: WorkersOpt = None, quiet: QuietOpt = False,
             as_json: JsonOpt = False, fail_on_missed: FailOpt = False,
             backend: BackendOpt = "local", scheduler: SchedulerOpt = None,
-            sets: SetOpt = None) -> None:
+            sets: SetOpt = None, draws: DrawsOpt = None) -> None:
     """Simulate budget phases on a baseline: per-phase KPIs and targets, monthly cost
     against the baseline, cumulative net savings, payback month and ROI."""
     from sim.roadmap_run import run_roadmap
@@ -380,7 +398,7 @@ def roadmap(file: Annotated[Path, typer.Argument(help="Roadmap YAML file (SPEC �
         result = run_roadmap(file, reps=reps, seed=seed, out=out, workers=workers,
                              quiet=quiet, as_json=as_json, backend=backend,
                              scheduler=scheduler, default_out=_default_out,
-                             overrides=_parse_sets(sets))
+                             overrides=_parse_sets(sets), draws=draws)
     except InputError as err:
         _fail_input(err)
     _exit_for(result, fail_on_missed)
@@ -397,20 +415,40 @@ def validate(file: Annotated[Path, typer.Argument(help="Scenario or roadmap YAML
     try:
         if is_roadmap_file(load_yaml(file)[0]):
             lr = load_roadmap(file)
+            extra = ""
+            if lr.roadmap.uncertain:  # SPEC §7.6: paths, distributions, supports
+                from sim.roadmap import read_roadmap
+                from sim.uncertain_roadmap import check_extremes, roadmap_inputs
+
+                rf = read_roadmap(file)
+                dists, n, counts = roadmap_inputs(rf, None)
+                check_extremes(rf, dists, counts)
+                extra = f" (per draw); {len(dists)} uncertain input(s), {n} draws"
             if not quiet:
                 typer.echo(f"{file}: ok — roadmap '{lr.roadmap.roadmap}' on "
                            f"'{lr.baseline.scenario.name}', {len(lr.roadmap.phases)} phase(s) "
                            f"over {lr.roadmap.total_months} months, {len(lr.points)} states "
-                           "to simulate")
+                           f"to simulate{extra}")
             return
+        extra = ""
         loaded = load_scenario(file)
+        if loaded.raw.get("uncertain"):  # SPEC §7.6: paths, distributions, supports
+            from sim.uncertain_run import uncertain_scenario
+            from sim.yamlio import resolve_extends
+
+            dists, n = uncertain_scenario(file, loaded.raw, resolve_extends(file)[1], None)
+            extra = f", {len(dists)} uncertain input(s), {n} draws"
     except InputError as err:
         _fail_input(err)
     if not quiet:
         sc = loaded.scenario
         typer.echo(f"{file}: ok — scenario '{sc.name}', {len(sc.channels)} channel(s), "
                    f"{len(sc.tiers)} tier(s), {len(loaded.variants)} variant(s), "
-                   f"{len(sc.targets)} target(s)")
+                   f"{len(sc.targets)} target(s){extra}")
+        from sim.plausible import option_warnings
+
+        for line in option_warnings([s for _, s in loaded.options()]):
+            typer.echo(f"warning: {line}", err=True)
 
 
 @app.command()
@@ -553,8 +591,10 @@ def main(argv: list[str] | None = None) -> None:
         typer.echo(f"error: {_one_line(err.format_message())}", err=True)
         code = EXIT_INPUT
     except InputError as err:  # safety net: never a traceback for bad input
+        from sim.console import clean
+
         for line in err.lines():
-            typer.echo(f"error: {line}", err=True)
+            typer.echo(f"error: {clean(line)}", err=True)
         code = EXIT_INPUT
     except (KeyboardInterrupt, typer.Abort):
         code = 130  # handled below

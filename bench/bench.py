@@ -5,6 +5,7 @@ in-process) in the same process, so their ratio is stable on a noisy machine. Th
 reference scenario in scenarios/ is timed (one replication, in-process).
 
     python bench/bench.py [--contacts 200000] [--repeat 3] [--scenarios scenarios/x.yaml ...]
+    python bench/bench.py --memory 30 500000    # peak RSS of a 30-day, 500k/day `ccsim run`
 """
 
 from __future__ import annotations
@@ -128,6 +129,35 @@ def parallel_efficiency(reps: int, repeat: int) -> None:
           f"efficiency {speedup / n:.0%}; workers busy {busy:.0%} of the {n}-worker wall time")
 
 
+def memory_run(days: float, per_day: float) -> None:
+    """Peak RSS of ``ccsim run`` (one replication, --workers 1) of an Erlang A phone queue:
+    ``per_day`` contacts a day for ``days`` days, AHT 180 s, patience 180 s, at load ~0.99.
+    Run in a child process, so the figure is that command's own peak."""
+    import resource
+    import subprocess
+    import tempfile
+
+    rate = per_day / 24.0
+    agents = math.ceil(rate * 180.0 / 3600.0 / 0.99)
+    text = (f"name: memory-bench\nseed: 1\nreplications: 1\nhorizon_hours: {days * 24:g}\n"
+            f"channels:\n  phone:\n    arrivals: {{rate_per_hour: {rate:.6f}}}\n"
+            "    mix: {simple: 1.0}\n"
+            "    handle_time: {simple: {dist: exponential, mean_s: 180}}\n"
+            "    patience: {dist: exponential, mean_s: 180}\n"
+            f"tiers:\n  base: {{agents: {agents}, serves: {{simple: 1.0}}}}\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "memory.yaml"
+        path.write_text(text)
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import cli; cli.main()", "run", str(path),
+                        "--reps", "1", "--workers", "1", "--quiet", "--out",
+                        str(Path(tmp) / "out")], cwd=ROOT, check=True)
+        wall = time.perf_counter() - t0
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    print(f"memory: {days:g} days x {per_day:,.0f} contacts/day ({days * per_day:,.0f} "
+          f"measured), {agents} agents: peak RSS {peak_mb:,.0f} MB, wall {wall:,.0f} s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--contacts", type=int, default=200_000)
@@ -135,7 +165,13 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--parallel", type=int, default=0, metavar="REPS",
                     help="also time REPS replications with 1 and with all workers")
+    ap.add_argument("--memory", nargs=2, type=float, default=None, metavar=("DAYS", "PER_DAY"),
+                    help="only measure the peak RSS of `ccsim run` of DAYS days at PER_DAY "
+                         "contacts a day (e.g. 30 500000)")
     args = ap.parse_args()
+    if args.memory is not None:
+        memory_run(*args.memory)
+        return
 
     # Interleave the two and keep each one's best of --repeat runs: noise only slows runs
     # down, so the best run is the most faithful, and the ratio stays stable. Times are CPU

@@ -32,13 +32,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-_HOURS = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")
+def _check_hours(v: object) -> object:
+    from sim.calendar import check_hours
+
+    return check_hours(v)
 
 
-def _check_hours(v: str | None) -> str | None:
-    if v is not None and not _HOURS.match(v):
-        raise ValueError('expected opening hours "HH:MM-HH:MM", e.g. "08:00-22:00"')
-    return v
+OpenHours = str | dict[str, str] | None  # "HH:MM-HH:MM" or {mon-fri: "08:00-20:00", ...}
 
 
 def hours_window_s(hours: str | None) -> tuple[float, float] | None:
@@ -110,14 +110,33 @@ class Bot(_Strict):
     containment: dict[str, Share] = Field(default_factory=dict)
     handle_time: Distribution
     cost_per_session: NonNegative = 0.0
-    open_hours: str | None = None        # "HH:MM-HH:MM"; default: always on (7x24)
+    open_hours: OpenHours = None         # "HH:MM-HH:MM" or by weekday; default: always on
     false_containment: Share = 0.0       # share of contained sessions that come back as repeats
     escalation: Escalation = Field(default_factory=Escalation)
 
-    @field_validator("open_hours")
+    @field_validator("open_hours", mode="before")
     @classmethod
-    def _hours(cls, v: str | None) -> str | None:
+    def _hours(cls, v: object) -> object:
         return _check_hours(v)
+
+
+class Retrial(_Strict):
+    """Customers who try again after an attempt that ended abandoned, blocked or closed."""
+
+    after_abandon_share: Share = 0.0
+    after_block_share: Share = 0.0
+    after_closed_share: Share = 0.0
+    delay: Distribution = Field(
+        default_factory=lambda: Distribution(dist="exponential", mean_s=600.0))
+    max_attempts: Annotated[int, Field(ge=1, le=100)] = 3   # attempts in all, the first included
+
+
+class Callback(_Strict):
+    """A virtual hold: after ``offer_after_s`` in the queue a caller is offered a call back."""
+
+    offer_after_s: NonNegative
+    accept_share: Share
+    reach_share: Share = 1.0
 
 
 class Channel(_Strict):
@@ -131,12 +150,17 @@ class Channel(_Strict):
     queue_capacity: Annotated[int, Field(ge=0)] | None = None
     bot: Bot | None = None
     mode: Literal["realtime", "async"] = "realtime"
-    open_hours: str | None = None        # agents' hours "HH:MM-HH:MM"; default: always open
+    open_hours: OpenHours = None         # agents' hours, daily or by weekday; default: always
     repeat_channel: str | None = None    # where repeat contacts come back; default: this one
+    sla_clock: Literal["wall", "open_hours"] = "wall"   # waits on the wall or business clock
+    retrial: Retrial | None = None
+    callback: Callback | None = None
+    concurrency_slowdown: list[Positive] | None = None  # factor per contacts held (1..k)
+    reserve_agents: Annotated[int, Field(ge=0)] = 0     # async: realtime agents kept idle
 
-    @field_validator("open_hours")
+    @field_validator("open_hours", mode="before")
     @classmethod
-    def _hours(cls, v: str | None) -> str | None:
+    def _hours(cls, v: object) -> object:
         return _check_hours(v)
 
     @model_validator(mode="after")
@@ -146,6 +170,20 @@ class Channel(_Strict):
                 raise ValueError("an async channel has no abandonment: remove 'patience'")
             if self.queue_capacity is not None:
                 raise ValueError("an async channel keeps a backlog: remove 'queue_capacity'")
+            if self.retrial is not None:
+                raise ValueError("an async channel never abandons, blocks or closes, so nobody "
+                                 "retries: remove 'retrial'")
+            if self.callback is not None:
+                raise ValueError("an async channel has nobody on the line to call back: "
+                                 "remove 'callback'")
+        elif self.reserve_agents:
+            raise ValueError("reserve_agents keeps agents for realtime work when they take "
+                             "async contacts: it belongs on an async channel (mode: async)")
+        if self.concurrency_slowdown is not None and len(self.concurrency_slowdown) != \
+                self.concurrency:
+            raise ValueError(f"concurrency_slowdown needs one factor per number of contacts "
+                             f"held, 1 to concurrency ({self.concurrency} values; got "
+                             f"{len(self.concurrency_slowdown)})")
         if self.priority is None:
             object.__setattr__(self, "priority", 9 if self.mode == "async" else 1)
         return self
@@ -170,6 +208,7 @@ class Tier(_Strict):
     shrinkage: Share = 0.0               # paid time not on queue (breaks, meetings, absence)
     coaching_share: Share = 0.0          # paid time spent coaching others (trainers)
     resolution: dict[str, Share] = Field(default_factory=dict)  # FCR by type; default 1
+    absence_share: Share = 0.0           # each agent of a day's schedule absent that day
 
     @model_validator(mode="after")
     def _agents_or_schedule(self) -> Tier:
@@ -240,12 +279,17 @@ class Scenario(_Strict):
     channels: dict[str, Channel]
     tiers: dict[str, Tier]
     routing: dict[str, list[RouteStep]] | None = None
+    type_priority: dict[str, int] = Field(default_factory=dict)  # replaces channel priority
     resolution: Resolution = Field(default_factory=Resolution)
     costs: Costs = Field(default_factory=Costs)
     currency: str = "CNY"
     targets: list[Target] = Field(default_factory=list)
     variants: dict[str, dict[str, object]] = Field(default_factory=dict)
     sweep: dict[str, list[object] | str] = Field(default_factory=dict)  # grid for `sweep`
+    # SPEC §7.6 uncertain inputs (path -> distribution; checked by sim/uncertain.py) and
+    # their number of draws; `ccsim run` / `roadmap` sample them, other commands ignore them
+    uncertain: dict[str, dict[str, object]] | None = None
+    draws: Annotated[int, Field(ge=1, le=4096)] | None = None
 
     @property
     def contact_types(self) -> list[str]:
@@ -265,10 +309,12 @@ CONTACT_METRICS = (
     "wait_p90_s", "service_level", "aht_s", "mean_queue_length",
     # extensions
     "closed", "wait_p50_s", "wait_p95_s", "fcr", "transfers_per_contact", "repeat_rate",
+    # SPEC §7.3
+    "retrials", "customers", "lost_customer_rate", "callbacks", "callback_unreached",
 )
 TIER_METRICS = ("agents", "occupancy", "handled", "paid_agents")
 COST_METRICS = ("labor", "bot", "total", "per_contact", "labor_share", "overhead")
-RESERVED_SCOPES = ("all", "cost")
+RESERVED_SCOPES = ("all", "cost", "realtime", "async")
 # metrics that are shares (0..1); every other metric named above is a count, a time, an
 # amount of money or a number of agents (>= 0). Used to keep CIs inside the range.
 SHARE_METRICS = frozenset({
@@ -294,7 +340,7 @@ def metrics_for_scope(sc: Scenario, scope: str) -> tuple[str, ...] | None:
     """Metric names valid for ``scope`` in this scenario, or None for an unknown scope."""
     if scope == "cost":
         return COST_METRICS
-    if scope == "all" or scope in sc.channels or scope in sc.contact_types:
+    if scope in ("all", "realtime", "async") or scope in sc.channels or scope in sc.contact_types:
         return CONTACT_METRICS
     if scope in sc.tiers:
         return TIER_METRICS
@@ -422,13 +468,18 @@ def semantic_issues(sc: Scenario) -> list[Issue]:
                                    f"{', '.join(servers)}, which have no agents, and customers "
                                    "never abandon (no patience): they would wait forever"))
 
+    for t in sc.type_priority:
+        if t not in types:
+            issues.append((("type_priority", t),
+                           f"unknown contact type '{t}' (known: {', '.join(types)})"))
+
     for i, target in enumerate(sc.targets):
         scope, metric = target.metric.split(".")
         allowed = metrics_for_scope(sc, scope)
         if allowed is None:
             issues.append((("targets", str(i), "metric"),
-                           f"unknown scope '{scope}' (a channel, contact type, tier, 'all' or "
-                           "'cost')"))
+                           f"unknown scope '{scope}' (a channel, contact type, tier, 'all', "
+                           "'realtime', 'async' or 'cost')"))
         elif metric not in allowed:
             issues.append((("targets", str(i), "metric"),
                            f"unknown metric '{metric}' for scope '{scope}' "

@@ -41,7 +41,7 @@ MAX_CV = 20.0                         # cv of a duration, daily_volume_cv
 MAX_AGENTS = 100_000                  # agents, headcount, agents of a shift or an interval
 MAX_SPEED = 100.0                     # a tier's speed factor in serves
 MAX_REPLICATIONS = 10_000             # replications, --reps, --max-reps
-MAX_DRAWS = 10_000                    # draws of uncertain inputs, --draws
+MAX_DRAWS = 4096                      # draws of uncertain inputs, --draws (sim/uncertain.py)
 MAX_WORKERS = 256                     # --workers
 MAX_SEED = 10**15                     # seed, --seed (= MAX_NUMBER)
 

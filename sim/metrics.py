@@ -1,7 +1,9 @@
-"""KPIs of one replication, computed from its flat records (SPEC §5 names, exactly).
+"""KPIs of one replication, computed from its tallies (SPEC §5 names, exactly).
 
-Every metric is a one-liner over numpy columns. A rate whose denominator is zero is NaN
-(e.g. ``asa_s`` when nobody was answered): it is left out of that metric's mean and CI.
+Every scope is a set of (channel, contact type) cells of :class:`sim.tally.Tally`; each
+metric is a one-liner over the scope's summed counts and sums (percentiles from its
+histogram of waits). A rate whose denominator is zero is NaN (e.g. ``asa_s`` when nobody
+was answered): it is left out of that metric's mean and CI.
 """
 
 from __future__ import annotations
@@ -15,35 +17,26 @@ from sim.costs import cost_metrics
 from sim.records import ABANDONED, ANSWERED, BLOCKED, CLOSED, CONTAINED, RunRecord
 from sim.routing import RouteTables
 from sim.staffing import tier_staffing
+from sim.tally import ScopeTally
 
 Metrics = dict[tuple[str, str], float]
+MODE_SCOPES = ("realtime", "async")
 
 
 def _ratio(num: float, den: float) -> float:
     return num / den if den > 0 else math.nan
 
 
-def _mean(x: np.ndarray) -> float:
-    return float(x.mean()) if x.size else math.nan
-
-
-def contact_metrics(outcome: np.ndarray, wait_s: np.ndarray, handle_s: np.ndarray,
-                    threshold_s: np.ndarray, repeat: np.ndarray, transfers: np.ndarray,
-                    resolved: np.ndarray, queue_area: float, horizon_s: float
-                    ) -> dict[str, float]:
-    """The contact metrics of one scope from its contacts' columns."""
-    answered = outcome == ANSWERED
-    abandoned = outcome == ABANDONED
-    joined = answered | abandoned
-    n_off = int(outcome.size)
-    n_cont = int(np.count_nonzero(outcome == CONTAINED))
-    n_closed = int(np.count_nonzero(outcome == CLOSED))
-    n_block = int(np.count_nonzero(outcome == BLOCKED)) + n_closed
-    n_ans = int(np.count_nonzero(answered))
-    n_ab = int(np.count_nonzero(abandoned))
+def contact_metrics(t: ScopeTally, queue_area: float, horizon_s: float) -> dict[str, float]:
+    """The contact metrics of one scope from its tallies."""
+    sums = t.sums
+    n_cont, n_closed = t.count(CONTAINED), t.count(CLOSED)
+    n_block = t.count(BLOCKED) + n_closed
+    n_ans, n_ab = t.count(ANSWERED), t.count(ABANDONED)
+    n_off = n_cont + n_block + n_ans + n_ab
     n_q = n_ans + n_ab
-    w_q = wait_s[joined]
-    w_a = wait_s[answered]
+    n_retrials = int(sums["retrials"])
+    customers = n_off - n_retrials
     return {
         "offered": float(n_off),
         "bot_contained": float(n_cont),
@@ -54,50 +47,58 @@ def contact_metrics(outcome: np.ndarray, wait_s: np.ndarray, handle_s: np.ndarra
         "answered": float(n_ans),
         "abandoned": float(n_ab),
         "abandon_rate": _ratio(n_ab, n_q),
-        "asa_s": _mean(w_a),
-        "mean_wait_s": _mean(w_q),
-        "p_wait": _ratio(float(np.count_nonzero(w_q > 0.0)), n_q),
-        "wait_p90_s": _pct(w_q, 90),
-        "service_level": _ratio(float(np.count_nonzero(w_a <= threshold_s[answered])), n_q),
-        "aht_s": _mean(handle_s[answered]),
+        "asa_s": _ratio(sums["wait_answered_s"], n_ans),
+        "mean_wait_s": _ratio(sums["wait_queued_s"], n_q),
+        "p_wait": _ratio(sums["waited"], n_q),
+        "wait_p90_s": t.wait_percentile(90),
+        "service_level": _ratio(sums["in_service_level"], n_q),
+        "aht_s": _ratio(sums["handle_answered_s"], n_ans),
         "mean_queue_length": queue_area / horizon_s,
         "closed": float(n_closed),
-        "wait_p50_s": _pct(w_q, 50),
-        "wait_p95_s": _pct(w_q, 95),
-        "fcr": _ratio(float(np.count_nonzero(answered & (resolved == 1) & (transfers == 0))),
-                      n_ans),
-        "transfers_per_contact": _ratio(float(transfers[answered].sum()), n_ans),
-        "repeat_rate": _ratio(float(np.count_nonzero(repeat)), n_off),
+        "wait_p50_s": t.wait_percentile(50),
+        "wait_p95_s": t.wait_percentile(95),
+        "fcr": _ratio(sums["first_resolved"], n_ans),
+        "transfers_per_contact": _ratio(sums["transfers_answered"], n_ans),
+        "repeat_rate": _ratio(sums["repeats"], n_off),
+        "retrials": float(n_retrials),
+        "customers": float(customers),
+        "lost_customer_rate": _ratio(t.lost, customers),
+        "callbacks": float(t.callbacks),
+        "callback_unreached": float(t.callback_unreached),
     }
-
-
-def _pct(x: np.ndarray, q: float) -> float:
-    return float(np.percentile(x, q)) if x.size else math.nan
 
 
 def replication_metrics(sc: Scenario, tables: RouteTables, rec: RunRecord) -> Metrics:
     """All (scope, metric) values of one replication."""
-    c = rec.contacts
+    tally = rec.tally
     n_ty = len(tables.types)
-    thresholds = np.array([sc.channels[ch].service_level_threshold_s for ch in tables.channels])
-    thr = thresholds[c.channel] if c.channel.size else np.zeros(0)
     out: Metrics = {}
 
-    def add_scope(scope: str, mask: np.ndarray | None, queue_area: float) -> None:
-        sel = slice(None) if mask is None else mask
-        vals = contact_metrics(c.outcome[sel], c.wait_s[sel], c.handle_s[sel], thr[sel],
-                               c.repeat[sel], c.transfers[sel], c.resolved[sel], queue_area,
-                               rec.horizon_s)
+    def add_scope(scope: str, cells: np.ndarray, channels: list[int],
+                  types: list[int] | None = None) -> None:
+        area = sum(rec.queue_area[ci * n_ty + yi] for ci in channels
+                   for yi in (range(n_ty) if types is None else types))
+        vals = contact_metrics(tally.scope(cells), area, rec.horizon_s)
         out.update({(scope, m): v for m, v in vals.items()})
 
-    add_scope("all", None, sum(rec.queue_area))
+    def copy_scope(src: str, dst: str) -> None:
+        out.update({(dst, m): v for (scope, m), v in list(out.items()) if scope == src})
+
+    every = list(range(len(tables.channels)))
+    add_scope("all", tally.cells_of(), every)
     if len(tables.channels) == 1:  # the one channel is 'all': reuse its numbers
-        out.update({(tables.channels[0], m): v for (scope, m), v in list(out.items())})
+        copy_scope("all", tables.channels[0])
     else:
         for ci, ch in enumerate(tables.channels):
-            add_scope(ch, c.channel == ci, sum(rec.queue_area[ci * n_ty:(ci + 1) * n_ty]))
+            add_scope(ch, tally.cells_of([ci]), [ci])
     for yi, ty in enumerate(tables.types):
-        add_scope(ty, c.ctype == yi, sum(rec.queue_area[yi::n_ty]))
+        add_scope(ty, tally.cells_of(types=[yi]), every, [yi])
+    for mode in MODE_SCOPES:
+        chans = [ci for ci, ch in enumerate(tables.channels) if sc.channels[ch].mode == mode]
+        if chans == every:
+            copy_scope("all", mode)
+        elif chans:  # a mode without channels has no rows (its metrics would all be empty)
+            add_scope(mode, tally.cells_of(chans), chans)
     for ki, tier in enumerate(tables.tiers):
         avail = rec.available_area[ki]
         out[(tier, "agents")] = avail / rec.horizon_s
@@ -111,39 +112,32 @@ def replication_metrics(sc: Scenario, tables: RouteTables, rec: RunRecord) -> Me
 
 def interval_rows(sc: Scenario, tables: RouteTables, rec: RunRecord) -> list[dict[str, float]]:
     """Per reporting interval and channel: offered, answered, abandoned, asa_s,
-    service_level, backlog at the interval's end, and per tier the agents on queue
+    service_level, backlog at the interval's end, per tier the agents on queue
     (``agents_<tier>``) and the mean busy agents (``busy_<tier>``: contacts in service /
-    concurrency, i.e. agent slots in use)."""
-    c = rec.contacts
+    concurrency, i.e. agent slots in use), and queued (answered + abandoned)."""
+    t = rec.tally
     slot_s = sc.interval_minutes * 60.0
-    n_slots = max(1, math.ceil(rec.horizon_s / slot_s - 1e-9))
-    slot = np.minimum((c.arrival_s // slot_s).astype(np.int64), n_slots - 1)
-    staffing = {t: tier_staffing(sc, t) for t in tables.tiers}
+    n_slots = t.n_slots
+    staffing = {k: tier_staffing(sc, k) for k in tables.tiers}
     busy = busy_by_interval(rec, slot_s, n_slots)
+    sl = t.slots
     rows = []
     for ci, ch in enumerate(tables.channels):
-        thr = sc.channels[ch].service_level_threshold_s
-        m = c.channel == ci
-        s, out, w = slot[m], c.outcome[m], c.wait_s[m]
-        ans = out == ANSWERED
-        joined = ans | (out == ABANDONED)
-        offered = np.bincount(s, minlength=n_slots)
-        n_ans = np.bincount(s[ans], minlength=n_slots)
-        n_ab = np.bincount(s[out == ABANDONED], minlength=n_slots)
-        n_q = np.bincount(s[joined], minlength=n_slots)
-        wait_sum = np.bincount(s[ans], weights=w[ans], minlength=n_slots)
-        in_sl = np.bincount(s[ans & (w <= thr)], minlength=n_slots)
         for i in range(n_slots):
+            n_ans, n_q = sl["answered"][i, ci], sl["queued"][i, ci]
             rows.append({
                 "interval": i, "start_h": i * slot_s / 3600.0, "channel": ch,
-                "offered": float(offered[i]), "answered": float(n_ans[i]),
-                "abandoned": float(n_ab[i]),
-                "asa_s": wait_sum[i] / n_ans[i] if n_ans[i] else math.nan,
-                "service_level": in_sl[i] / n_q[i] if n_q[i] else math.nan,
+                "offered": float(sl["offered"][i, ci]), "answered": float(n_ans),
+                "abandoned": float(sl["abandoned"][i, ci]),
+                "asa_s": sl["wait_answered_s"][i, ci] / n_ans if n_ans else math.nan,
+                "service_level": sl["in_service_level"][i, ci] / n_q if n_q else math.nan,
                 "backlog": float(rec.backlog[i][ci]) if i < len(rec.backlog) else math.nan,
-                **{f"agents_{t}": float(st.on_queue_at(i * slot_s))
-                   for t, st in staffing.items()},
-                **{f"busy_{t}": float(busy[i, k]) for k, t in enumerate(tables.tiers)},
+                **({f"agents_{k}": float(st.on_queue_at(i * slot_s))
+                    for k, st in staffing.items()} if rec.agents_by_interval is None else
+                   {f"agents_{k}": float(n) for k, n in zip(
+                       tables.tiers, rec.agents_by_interval[i], strict=True)}),
+                **{f"busy_{k}": float(busy[i, j]) for j, k in enumerate(tables.tiers)},
+                "queued": float(n_q),
             })
     return rows
 

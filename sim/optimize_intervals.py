@@ -38,7 +38,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from sim.config import Scenario, Target, hours_window_s
+from sim.calendar import hours_or_none
+from sim.config import Scenario, Target
 from sim.erlang import erlang_a_metrics
 from sim.optimize import target_gap
 from sim.routing import eligible_steps
@@ -98,13 +99,6 @@ class SlotLoad:
         return mean * self.rate_per_hour / self.patient_rate
 
 
-def _open(window: tuple[float, float] | None, t_of_day_s: float) -> bool:
-    if window is None:
-        return True
-    a, b = window
-    return a <= t_of_day_s < b if a < b else (t_of_day_s >= a or t_of_day_s < b)
-
-
 def offered_loads(sc: Scenario, tiers: list[str]) -> dict[str, list[SlotLoad]]:
     """Per tier, per week slot: the load sent to the tier's first routing step."""
     per_day = MINUTES_PER_DAY // sc.interval_minutes
@@ -113,7 +107,7 @@ def offered_loads(sc: Scenario, tiers: list[str]) -> dict[str, list[SlotLoad]]:
     for cname, ch in sc.channels.items():
         prof = ch.arrivals.profile_per_hour or [ch.arrivals.rate_per_hour or 0.0] * per_day
         days = ch.arrivals.day_factors or [1.0] * 7
-        window = hours_window_s(ch.open_hours)
+        window = hours_or_none(ch.open_hours)  # daily or by weekday
         patience = ch.patience.mean_s if ch.patience is not None else None
         for ctype, share in ch.mix.items():
             steps, _ = eligible_steps(sc, cname, ctype)
@@ -123,8 +117,8 @@ def offered_loads(sc: Scenario, tiers: list[str]) -> dict[str, list[SlotLoad]]:
             contained = ch.bot.containment.get(ctype, 0.0) if ch.bot else 0.0
             mean_s = ch.handle_time[ctype].mean_s
             for i in range(n):
-                if ch.mode == "realtime" and not _open(window, i % per_day * sc.interval_minutes
-                                                       * 60.0):
+                if ch.mode == "realtime" and window is not None and not window.is_open(
+                        i * sc.interval_minutes * 60.0):
                     continue
                 rate = prof[i % len(prof)] * days[i // per_day] * share * (1 - contained)
                 for t in first:

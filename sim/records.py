@@ -1,15 +1,20 @@
-"""Flat records of one replication: one row per measured contact, plus time-weighted levels.
+"""Flat records of one replication: measured contacts folded into tallies, plus
+time-weighted levels.
 
-Per-contact tallies (waits, handle times) are kept as typed columns (8 bytes a value, not a
-Python object per contact); levels (queue length, busy agents) are integrated on the fly,
-so nothing but the contact rows grows with the horizon.
+Per-contact outcomes (waits, handle times) are folded chunk by chunk into fixed-size
+tallies (sim.tally); levels (queue length, busy agents) are integrated on the fly. Nothing
+grows with the number of contacts unless the per-contact columns are asked for.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sim.tally import Tally
 
 # Outcome codes of a measured contact. CLOSED: blocked because the channel's agents were
 # closed (counted in `blocked` too).
@@ -46,33 +51,43 @@ class Level:
 class ContactLog:
     """Measured contacts, appended as each reaches its outcome.
 
-    Rows are buffered as tuples (one cheap append on the hot path) and packed into typed
-    numpy columns every ``FLUSH`` rows, so memory stays ~40 bytes a contact.
+    Rows are buffered as tuples (one cheap append on the hot path); every ``FLUSH`` rows
+    they are packed into typed numpy columns and folded into the replication's
+    :class:`~sim.tally.Tally`. The columns are kept only when asked for (``keep``: tests and
+    traces), so by default memory does not grow with the number of contacts.
     """
 
     FLUSH = 16384
     _DTYPES = (np.int16, np.int16, np.int8, np.int16, np.float64, np.float64, np.float64,
                np.int8, np.int16, np.int8)
 
-    __slots__ = ("rows", "_packed")
+    __slots__ = ("rows", "_packed", "tally", "keep")
 
-    def __init__(self) -> None:
+    def __init__(self, tally: Tally, keep: bool = False) -> None:
         self.rows: list[tuple] = []
-        self._packed: list[list[np.ndarray]] = []
+        self._packed: list[Contacts] = []
+        self.tally = tally
+        self.keep = keep
 
     def pack(self) -> None:
         if self.rows:
             cols = list(zip(*self.rows, strict=True))
-            self._packed.append([np.array(c, dtype=d) for c, d in zip(cols, self._DTYPES,
-                                                                      strict=True)])
+            chunk = Contacts(*(np.array(c, dtype=d) for c, d in zip(cols, self._DTYPES,
+                                                                    strict=True)))
             self.rows = []
+            self.tally.fold(chunk)
+            if self.keep:
+                self._packed.append(chunk)
 
-    def frozen(self) -> Contacts:
+    def frozen(self) -> Contacts | None:
+        """Pack what is left; the kept columns (None unless ``keep``)."""
         self.pack()
+        if not self.keep:
+            return None
         if not self._packed:
             return Contacts(*(np.array([], dtype=d) for d in self._DTYPES))
-        return Contacts(*(np.concatenate([p[i] for p in self._packed])
-                          for i in range(len(self._DTYPES))))
+        return Contacts(*(np.concatenate([getattr(p, f) for p in self._packed])
+                          for f in Contacts.__dataclass_fields__))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +101,7 @@ class Contacts:
     arrival_s: np.ndarray
     wait_s: np.ndarray         # first wait (to the first agent, or to abandoning)
     handle_s: np.ndarray       # total handle time over all agents (transfers included)
-    repeat: np.ndarray         # 1 for a repeat contact (the customer came back)
+    repeat: np.ndarray         # flags: 1 a repeat contact (the customer came back), 2 a retrial
     transfers: np.ndarray      # hand-offs to another tier
     resolved: np.ndarray       # 1 resolved, 0 not, -1 not handled by an agent
 
@@ -95,7 +110,8 @@ class Contacts:
 class RunRecord:
     """Everything one replication measured, indexed like :class:`sim.routing.RouteTables`."""
 
-    contacts: Contacts
+    contacts: Contacts | None            # per-contact columns, only when kept (tests, traces)
+    tally: Tally                         # what every contact metric is computed from
     horizon_s: float
     queue_area: tuple[float, ...]        # per (channel * n_types + type): waiting contact-s
     busy_area: tuple[float, ...]         # per tier: integral of busy agents (agent-s)
@@ -110,3 +126,5 @@ class RunRecord:
     # busy_area without concurrency)
     load_area: tuple[float, ...] = ()
     trace: list[tuple] | None = None      # (contact, time_s, event, channel, type, tier)
+    # per measured interval, per tier: on-queue agents applied (only with absence_share)
+    agents_by_interval: tuple[tuple[int, ...], ...] | None = None

@@ -1,13 +1,19 @@
-"""The plotly charts of report.html (one function per chart; data from ReportData only).
+"""The plotly charts of report.html (one function per chart; data from ReportData only),
+and what every chart shares: the look, target lines, percent and weekday-clock axes, and
+the safe figure spec the page embeds.
 
 Every chart has a title and axis titles with units; a target is a dashed horizontal line
-with a "target ..." label, which the browser test looks for.
+with a "target ..." label, which the browser test looks for. Input strings (option,
+channel, tier, phase names) reach plotly only through :meth:`Chart.spec`, which escapes
+them for plotly's own text markup, so a name is shown as written and never as markup.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import plotly.graph_objects as go
 
@@ -15,9 +21,30 @@ from sim.report_data import ReportData, better_when_lower, limit_text, nan, shor
 
 COLORS = ["#1a73e8", "#e8710a", "#12b5cb", "#9334e6", "#188038", "#d01884", "#5f6368",
           "#f9ab00"]
-DASHES = ["solid", "dot", "dash", "dashdot", "longdash", "longdashdot"]
 TARGET_COLOR = "#c5221f"
-MAX_VISIBLE_OPTIONS = 4  # more options in a line chart start hidden (click the legend)
+GRID = "#e8eaed"
+# Strings plotly reads as formats, not text: kept as written (all are ccsim's own).
+_FORMAT_KEYS = {"hovertemplate", "texttemplate", "tickformat", "hoverformat", "xhoverformat",
+                "yhoverformat", "tick0", "x0", "dtick"}
+
+
+def plot_text(s: str) -> str:
+    """A string as plotly shows it literally: plotly renders <b>, <br>, <a href> ... in
+    titles, names, labels and hover text, and decodes &lt; &gt; &amp;."""
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_spec(obj: Any, key: str = "") -> Any:
+    """Every string of a figure spec through :func:`plot_text`, except format strings."""
+    if isinstance(obj, str):
+        return obj if key in _FORMAT_KEYS else plot_text(obj)
+    if isinstance(obj, dict):
+        if {"dtype", "bdata"} <= set(obj):  # a typed array (numbers, base64)
+            return obj
+        return {k: escape_spec(v, k) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [escape_spec(v, key) for v in obj]
+    return obj
 
 
 @dataclass
@@ -27,100 +54,91 @@ class Chart:
     targets: int = 0       # target lines drawn (the browser test checks they render)
     height: int = 340
 
+    def spec(self) -> dict:
+        """{"data", "layout"} as plotly.js takes them, every input string escaped; the page
+        embeds it as JSON (the template's tojson escapes <, >, & so no string can end the
+        script element)."""
+        import plotly.io as pio
 
-def layout(fig: go.Figure, title: str, x: str, y: str, u: str = "", **kw: object) -> None:
-    fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
-        xaxis_title=x, yaxis_title=y, template="plotly_white",
-        margin={"l": 60, "r": 20, "t": 50, "b": 40}, hovermode="closest",
-        legend={"orientation": "h", "y": -0.2, "yanchor": "top", "x": 0,
-                "font": {"size": 11}}, **kw)
+        self.fig.update_layout(height=self.height)
+        return escape_spec(json.loads(pio.to_json(self.fig, validate=False)))
+
+
+def layout(fig: go.Figure, title: str, x: str, y: str, u: str = "", subtitle: str = "",
+           **kw: object) -> None:
+    t: dict = {"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}}
+    if subtitle:
+        t["subtitle"] = {"text": subtitle, "font": {"size": 11}}
+    fig.update_layout(**{
+        "title": t, "template": "none",
+        "font": {"family": "system-ui, sans-serif", "size": 12, "color": "#3c4043"},
+        "paper_bgcolor": "white", "plot_bgcolor": "white",
+        "margin": {"l": 64, "r": 20, "t": 64 if subtitle else 50, "b": 40},
+        "hovermode": "closest",
+        "legend": {"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0,
+                   "font": {"size": 11}}, **kw})
+    fig.update_xaxes(gridcolor=GRID, zerolinecolor=GRID, linecolor="#bdc1c6", showline=True,
+                     automargin=True)
+    fig.update_yaxes(gridcolor=GRID, zerolinecolor=GRID, linecolor="#bdc1c6", showline=True,
+                     automargin=True)
+    if x:
+        fig.update_layout(xaxis_title=x)
+    if y:
+        fig.update_layout(yaxis_title=y)
     if u == "%":
         fig.update_yaxes(tickformat=".0%")
 
 
-def target_line(fig: go.Figure, limit: float, text: str, u: str) -> int:
-    fig.add_hline(y=limit, line_dash="dash", line_color=TARGET_COLOR, line_width=1.5,
+def percent_format(lo: float, hi: float) -> str:
+    """A tick format with enough decimals that ticks over [lo, hi] never repeat
+    (62%, 61%, 61% on a 2-point range)."""
+    span = abs(hi - lo) * 100
+    step = span / 5 if span > 0 else 1.0
+    return f".{max(0, min(3, math.ceil(-math.log10(step))))}%" if step < 1 else ".0%"
+
+
+def target_line(fig: go.Figure, limit: float, text: str, u: str, scale: float = 1.0,
+                **where: object) -> int:
+    fig.add_hline(y=limit / scale, line_dash="dash", line_color=TARGET_COLOR, line_width=1.5,
                   annotation_text=f"target {text} {limit_text(limit, u)}",
                   annotation_position="top right", annotation_font_color=TARGET_COLOR,
-                  annotation_font_size=11)
+                  annotation_font_size=11, **where)
     return 1
 
 
-def _bound(d: ReportData, metric: str) -> list[tuple[str, float]]:
+def bound(d: ReportData, metric: str) -> list[tuple[str, float]]:
     return [(b, lim) for m, b, lim in d.target_list() if m == metric]
 
 
-def _err(v: tuple[float, float, float]) -> tuple[float, float]:
+def err(v: tuple[float, float, float]) -> tuple[float, float]:
     m, lo, hi = v
     return (0.0 if nan(hi) else hi - m, 0.0 if nan(lo) else m - lo)
 
 
-# --- a run: by interval, occupancy, cost --------------------------------------------------
-
-def by_interval(d: ReportData, column: str, title: str, ytitle: str, u: str) -> Chart | None:
-    iv = d.intervals
-    if iv.empty or column not in iv or iv[column].isna().all():
-        return None
-    fig = go.Figure()
-    opts = [k for k in d.headline if ((iv["scenario"] == k[0]) & (iv["variant"] == k[1])).any()]
-    channels = d.channels() or list(dict.fromkeys(iv["channel"]))
-    for oi, key in enumerate(opts):
-        mine = iv[(iv["scenario"] == key[0]) & (iv["variant"] == key[1])]
-        for ci, ch in enumerate(channels):
-            df = mine[mine["channel"] == ch]
-            if df.empty:
-                continue
-            fig.add_trace(go.Scatter(
-                x=df["start_h"], y=df[column], mode="lines", name=f"{ch} · {d.label(key)}",
-                line={"color": COLORS[ci % len(COLORS)], "dash": DASHES[oi % len(DASHES)],
-                      "width": 2 if oi == 0 else 1.5},
-                visible=True if oi < MAX_VISIBLE_OPTIONS else "legendonly"))
-    n = 0
-    metric = "service_level" if column == "service_level" else column
-    for scope in ["all", *channels]:
-        for b, lim in _bound(d, f"{scope}.{metric}"):
-            n += target_line(fig, lim, f"{scope} {'≤' if b == 'max' else '≥'}", u)
-    layout(fig, title, "hour of the measured horizon (h)", ytitle, u)
-    if u == "%":
-        fig.update_yaxes(range=[0, 1.05])
-    return Chart(fig, f"interval-{column}", n)
+def option_color(d: ReportData, key: tuple[str, str]) -> str:
+    """One colour per option, the same in every chart."""
+    opts = d.options
+    return COLORS[(opts.index(key) if key in opts else 0) % len(COLORS)]
 
 
-def agents_by_interval(d: ReportData) -> Chart | None:
-    iv = d.intervals
-    cols = [c for c in iv.columns if c.startswith("agents_")] if not iv.empty else []
-    varying = [k for k in d.headline if any(
-        iv[(iv["scenario"] == k[0]) & (iv["variant"] == k[1])][c].nunique() > 1 for c in cols)]
-    if not varying:
-        return None
-    key = varying[0]
-    mine = iv[(iv["scenario"] == key[0]) & (iv["variant"] == key[1])]
-    mine = mine[mine["channel"] == mine["channel"].iloc[0]]
-    fig = go.Figure()
-    for i, c in enumerate(cols):
-        fig.add_trace(go.Scatter(x=mine["start_h"], y=mine[c], mode="lines", name=c[7:],
-                                 line={"shape": "hv", "color": COLORS[i % len(COLORS)]}))
-    layout(fig, f"Agents on queue by interval ({d.label(key)})",
-           "hour of the measured horizon (h)", "agents on queue (agents)")
-    return Chart(fig, "interval-agents")
-
+# --- occupancy and cost by option -----------------------------------------------------------
 
 def occupancy(d: ReportData) -> Chart | None:
-    tiers = [t for t in d.tiers() if d.has(t, "occupancy")]
+    tiers = [t for t in d.tiers() if d.in_use(t, "occupancy") or d.has(t, "occupancy")
+             and any(d.value(k, t, "handled")[0] for k in d.headline)]
     if not tiers:
         return None
     fig = go.Figure()
-    for i, key in enumerate(d.headline):
+    for key in d.headline:
         vals = [d.value(key, t, "occupancy") for t in tiers]
-        errs = [_err(v) for v in vals]
+        errs = [err(v) for v in vals]
         fig.add_trace(go.Bar(x=tiers, y=[v[0] for v in vals], name=d.label(key),
-                             marker_color=COLORS[i % len(COLORS)],
+                             marker_color=option_color(d, key),
                              error_y={"type": "data", "symmetric": False,
                                       "array": [e[0] for e in errs],
                                       "arrayminus": [e[1] for e in errs]}))
     n = sum(target_line(fig, lim, f"{t} {'≤' if b == 'max' else '≥'}", "%")
-            for t in tiers for b, lim in _bound(d, f"{t}.occupancy"))
+            for t in tiers for b, lim in bound(d, f"{t}.occupancy"))
     layout(fig, "Occupancy by tier (mean, 95% CI)", "tier", "occupancy (%)", "%",
            barmode="group")
     fig.update_yaxes(range=[0, 1.1])
@@ -136,7 +154,7 @@ def cost_breakdown(d: ReportData) -> Chart | None:
                                    ("overhead", "overhead")]):
         if d.has("cost", m):
             fig.add_trace(go.Bar(x=labels, y=[d.value(k, "cost", m)[0] for k in d.headline],
-                                 name=name, marker_color=COLORS[i]))
+                                 name=name, marker_color=["#5f6368", "#12b5cb", "#bdc1c6"][i]))
     for k, lab in zip(d.headline, labels, strict=True):
         share, total = d.value(k, "cost", "labor_share")[0], d.value(k, "cost", "total")[0]
         if not nan(share):
@@ -146,6 +164,7 @@ def cost_breakdown(d: ReportData) -> Chart | None:
     span = f" ({hours.pop():g} h)" if len(hours) == 1 else ""
     layout(fig, "Cost breakdown over the horizon: labour / bot / overhead", "option",
            f"cost over the horizon{span} ({d.currency})", barmode="stack")
+    fig.update_xaxes(type="category")
     return Chart(fig, "cost")
 
 
@@ -175,8 +194,10 @@ def pareto(points: list[tuple[float, float]], lower_better: bool) -> list[bool]:
 def frontier(d: ReportData) -> Chart | None:
     if not d.options or not d.has("cost", "total"):
         return None
+    default = ("realtime.service_level" if d.mixed_modes and d.has("realtime", "service_level")
+               else "all.service_level", "min", math.nan)
     metric, b, lim = next((t for t in d.target_list() if not t[0].startswith("cost.")),
-                          ("all.service_level", "min", math.nan))
+                          default)
     scope, name = metric.split(".", 1)
     u = unit(scope, name, d.currency)
     xs = [d.value(k, "cost", "total") for k in d.options]
@@ -196,10 +217,10 @@ def frontier(d: ReportData) -> Chart | None:
             name=f"all targets {group}" if group != "n/a" else "option",
             text=[labels[i] for i in idx], textposition="top center",
             textfont={"size": 9}, marker={"color": color, "size": 8},
-            error_x={"type": "data", "symmetric": False, "array": [_err(xs[i])[0] for i in idx],
-                     "arrayminus": [_err(xs[i])[1] for i in idx], "thickness": 1},
-            error_y={"type": "data", "symmetric": False, "array": [_err(ys[i])[0] for i in idx],
-                     "arrayminus": [_err(ys[i])[1] for i in idx], "thickness": 1}))
+            error_x={"type": "data", "symmetric": False, "array": [err(xs[i])[0] for i in idx],
+                     "arrayminus": [err(xs[i])[1] for i in idx], "thickness": 1},
+            error_y={"type": "data", "symmetric": False, "array": [err(ys[i])[0] for i in idx],
+                     "arrayminus": [err(ys[i])[1] for i in idx], "thickness": 1}))
     fr = sorted((xs[i][0], ys[i][0]) for i in range(len(xs)) if front[i])
     fig.add_trace(go.Scatter(x=[p[0] for p in fr], y=[p[1] for p in fr], mode="lines+markers",
                              name="Pareto frontier", line={"color": "#1a73e8", "width": 2},
@@ -209,10 +230,17 @@ def frontier(d: ReportData) -> Chart | None:
         if not math.isnan(lim) else 0
     hours = {d.horizon_h(k) for k in d.options}
     span = f" ({hours.pop():g} h)" if len(hours) == 1 else ""
-    layout(fig, f"Cost vs service: {metric} against total cost (mean, 95% CI)"
-           + (f"<br><sup>points labelled {legend}</sup>" if legend else ""),
-           f"total cost over the horizon{span} ({d.currency})", f"{metric} ({u})", u)
+    layout(fig, f"Cost vs service: {metric} against total cost (mean, 95% CI)",
+           f"total cost over the horizon{span} ({d.currency})", f"{metric} ({u})", u,
+           subtitle=f"points labelled {legend}" if legend else "")
+    if u == "%":
+        fig.update_yaxes(tickformat=percent_format(*_span(ys)))
     return Chart(fig, "frontier", n, height=460)
+
+
+def _span(vals: list[tuple[float, float, float]]) -> tuple[float, float]:
+    xs = [x for v in vals for x in v if not nan(x)]
+    return (min(xs), max(xs)) if xs else (0.0, 1.0)
 
 
 # --- optimize: staffing by interval -------------------------------------------------------
@@ -226,17 +254,7 @@ def staffing_by_interval(d: ReportData) -> Chart | None:
         fig.add_trace(go.Scatter(x=g["interval"].astype(str), y=g["agents"], mode="lines",
                                  name=str(tier), line={"shape": "hv",
                                                        "color": COLORS[i % len(COLORS)]}))
-    layout(fig, "Optimized staffing by interval", "interval", "agents scheduled (agents)")
-    fig.update_xaxes(type="category", nticks=24)
+    layout(fig, "Optimized staffing by interval", "interval (weekday and clock time)",
+           "agents scheduled (agents)")
+    fig.update_xaxes(type="category", nticks=14)
     return Chart(fig, "staffing")
-
-
-def run_charts(d: ReportData) -> list[Chart]:
-    iv = d.intervals
-    queue = ("mean_queue_length", "Queue length by interval", "contacts waiting (contacts)",
-             "contacts") if not iv.empty and "mean_queue_length" in iv else (
-        "asa_s", "Average speed of answer by interval", "ASA, mean wait answered (s)", "s")
-    charts = [by_interval(d, "service_level", "Service level by interval",
-                          "service level (%)", "%"),
-              by_interval(d, *queue), agents_by_interval(d), occupancy(d), cost_breakdown(d)]
-    return [c for c in charts if c is not None]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -19,12 +20,26 @@ from sim.errors import InputError
 HOURS_PER_WEEK = 168.0
 HOURS_PER_MONTH = 8760.0 / 12.0   # as sim.costs
 PERCENT = {"service_level", "abandon_rate", "automation_rate", "occupancy", "fcr",
-           "labor_share", "p_wait", "block_rate", "repeat_rate", "roi"}
+           "labor_share", "p_wait", "block_rate", "repeat_rate", "roi", "lost_customer_rate",
+           "absence_share", "p_met"}
 COUNTS = {"offered", "bot_contained", "blocked", "queued", "answered", "abandoned",
-          "closed", "handled", "mean_queue_length"}
+          "closed", "handled", "mean_queue_length", "retrials", "customers", "callbacks",
+          "callback_unreached"}
 LOWER_IS_BETTER = ("_s", "abandon_rate", "block_rate", "repeat_rate", "mean_queue_length",
                    "transfers_per_contact", "labor", "bot", "total", "overhead",
-                   "per_contact", "payback_month", "p_wait", "abandoned", "blocked")
+                   "per_contact", "payback_month", "p_wait", "abandoned", "blocked",
+                   "lost_customer_rate", "callback_unreached", "retrials")
+# Metrics of a contact's wait (SPEC §7.2): over channels of both modes (scope `all`, or a
+# contact type served on both) their mean mixes minutes-long email waits with seconds on
+# the phone, so the report shows them by mode (`realtime`, `async`) and by channel.
+WAIT_METRICS = {"asa_s", "mean_wait_s", "p_wait", "service_level", "mean_queue_length",
+                "abandon_rate"}
+MODES = ("realtime", "async")
+# A metric at this value for every option means the feature behind it is not in use.
+TRIVIAL = {"block_rate": 0.0, "blocked": 0.0, "closed": 0.0, "fcr": 1.0, "repeat_rate": 0.0,
+           "transfers_per_contact": 0.0, "automation_rate": 0.0, "bot_contained": 0.0,
+           "abandon_rate": 0.0, "retrials": 0.0, "callbacks": 0.0, "callback_unreached": 0.0,
+           "lost_customer_rate": 0.0, "handled": 0.0}
 HIGHER_IS_BETTER = ("service_level", "automation_rate", "fcr", "roi", "bot_contained")
 Key = tuple[str, str]  # (scenario, variant)
 
@@ -82,6 +97,10 @@ def short_variant(variant: str) -> str:
     return ", ".join(parts)
 
 
+def is_wait(metric: str) -> bool:
+    return metric in WAIT_METRICS or (metric.startswith("wait_p") and metric.endswith("_s"))
+
+
 def better_when_lower(metric: str) -> bool | None:
     """True if less is better (waits, cost), False if more is (service level), None when
     neither is plainly better (occupancy, agents, volumes)."""
@@ -104,6 +123,7 @@ class ReportData:
     scenario_note: str = ""
     roadmap_spec: dict | None = None   # a roadmap's own YAML (phases and their changes)
     _values: dict = field(default_factory=dict, repr=False)
+    _scenarios: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         s = self.summary
@@ -121,7 +141,7 @@ class ReportData:
     def currency(self) -> str:
         return str((self.scenario or {}).get("currency") or self.meta.get("currency") or "CNY")
 
-    @property
+    @cached_property
     def options(self) -> list[Key]:
         """(scenario, variant) in the order the run gave them; a roadmap's baseline and
         phases in roadmap order."""
@@ -143,7 +163,7 @@ class ReportData:
     def phase_names(self) -> list[str]:
         return [str(p.get("name")) for p in self.meta.get("phases") or []]
 
-    @property
+    @cached_property
     def headline(self) -> list[Key]:
         """The options of the verdict and the charts: for a roadmap the baseline and the
         end of each phase (not the ramp points in between); else every option."""
@@ -173,13 +193,16 @@ class ReportData:
         return list(dict.fromkeys(zip(t["metric"], t["bound"], t["limit"].astype(float),
                                       strict=True)))
 
-    def target_row(self, key: Key, metric: str, bound: str, limit: float) -> dict | None:
+    @cached_property
+    def _target_rows(self) -> dict[tuple, dict]:
         t = self.targets
         if t.empty:
-            return None
-        m = t[(t["scenario"] == key[0]) & (t["variant"] == key[1]) & (t["metric"] == metric)
-              & (t["bound"] == bound) & (t["limit"].astype(float) == limit)]
-        return None if m.empty else m.iloc[0].to_dict()
+            return {}
+        return {(r["scenario"], r["variant"], r["metric"], r["bound"], float(r["limit"])): r
+                for r in t.to_dict("records")}
+
+    def target_row(self, key: Key, metric: str, bound: str, limit: float) -> dict | None:
+        return self._target_rows.get((key[0], key[1], metric, bound, float(limit)))
 
     def overall_status(self, key: Key) -> str:
         """missed if any target is missed, else uncertain if any is, else met; "" if none."""
@@ -202,6 +225,105 @@ class ReportData:
         occ = self.summary[self.summary["metric"] == "occupancy"] if not self.summary.empty \
             else self.summary
         return list(dict.fromkeys(occ["scope"])) if not occ.empty else []
+
+    # --- channel modes (SPEC §7.2) ------------------------------------------------------
+    def modes(self) -> dict[str, str]:
+        """channel -> "realtime" or "async" (``channels.<name>.mode``, default realtime)."""
+        chans = (self.scenario or {}).get("channels")
+        if isinstance(chans, dict):
+            return {str(c): str((v or {}).get("mode") or "realtime") if isinstance(v, dict)
+                    else "realtime" for c, v in chans.items()}
+        return {c: "realtime" for c in self.channels()}
+
+    @property
+    def mixed_modes(self) -> bool:
+        return len(set(self.modes().values())) > 1
+
+    def mixes_modes(self, scope: str) -> bool:
+        """Whether a scope's waits mix realtime and async channels: ``all``, or a contact
+        type that arrives on channels of both modes."""
+        modes = self.modes()
+        if len(set(modes.values())) < 2 or scope in MODES or scope in modes:
+            return False
+        if scope == "all":
+            return True
+        chans = (self.scenario or {}).get("channels") or {}
+        on = {modes[c] for c, ch in chans.items()
+              if isinstance(ch, dict) and scope in (ch.get("mix") or {})}
+        return len(on) > 1
+
+    def contact_scopes(self, metric: str) -> list[str]:
+        """Scopes a contact metric is shown for, the aggregate first: ``all`` -- or, for a
+        wait when channels of both modes run, ``realtime`` and ``async`` (where the results
+        have them; never ``all``) -- then each channel when there are several."""
+        chans = self.channels()
+        agg = ["all"]
+        if is_wait(metric) and self.mixed_modes:
+            agg = [m for m in MODES if self.has(m, metric)]
+        if len(chans) <= 1:
+            return chans or agg
+        return agg + chans
+
+    def in_use(self, scope: str, metric: str) -> bool:
+        """A value worth a row: some option has it, and not every option shows the value of
+        a feature that is off (FCR 100%, automation 0%, no transfers ...)."""
+        vals = [self.value(k, scope, metric)[0] for k in self.options]
+        vals = [v for v in vals if not nan(v)]
+        if not vals:
+            return False
+        trivial = TRIVIAL.get(metric)
+        return trivial is None or any(abs(v - trivial) > 1e-12 for v in vals)
+
+    # --- the scenario each option ran --------------------------------------------------
+    def option_scenario(self, key: Key) -> dict | None:
+        """The scenario dict of an option: the scenario with the variant's overrides (a
+        roadmap phase: the sets of every phase up to it; a sweep point: its values); None
+        where the folder does not say (ramp points, optimize, other compare files)."""
+        if key in self._scenarios:
+            return self._scenarios[key]
+        self._scenarios[key] = out = self._option_scenario(key)
+        return out
+
+    def _option_scenario(self, key: Key) -> dict | None:
+        from sim.yamlio import apply_overrides
+
+        sc = self.scenario
+        if not sc:
+            return None
+        base = {k: v for k, v in sc.items() if k != "variants"}
+        sets: list[tuple[str, object]] | None = None
+        if self.command == "roadmap":
+            phases = [p for p in (self.roadmap_spec or {}).get("phases") or []
+                      if isinstance(p, dict)]
+            names = [str(p.get("name")) for p in phases]
+            if key[1] == "baseline":
+                sets = []
+            elif key[1] in names:
+                sets = [kv for p in phases[: names.index(key[1]) + 1]
+                        for kv in (p.get("set") or {}).items()]
+        elif key[0] == sc.get("name") or len({k[0] for k in self.options}) <= 1:
+            variants = sc.get("variants") or {}
+            if key[1] == "base":
+                sets = []
+            elif isinstance(variants.get(key[1]), dict):
+                sets = list(variants[key[1]].items())
+            elif self.command == "sweep" and "=" in key[1]:
+                sets = [(p, _point_value(v)) for p, _, v in
+                        (x.partition("=") for x in key[1].split(";"))]
+        if sets is None:
+            return None
+        try:
+            return apply_overrides(base, sets)
+        except Exception:  # noqa: BLE001 -- a path the report cannot follow: unknown
+            return None
+
+    def heads(self, key: Key, tier: str) -> float | None:
+        """Heads on the payroll of a tier (its schedule's ``headcount``) in an option."""
+        sc = self.option_scenario(key)
+        t = ((sc or {}).get("tiers") or {}).get(tier)
+        sched = t.get("schedule") if isinstance(t, dict) else None
+        n = sched.get("headcount") if isinstance(sched, dict) else None
+        return float(n) if isinstance(n, int | float) and not isinstance(n, bool) else None
 
     def horizon_h(self, key: Key) -> float:
         """Measured hours of an option: the scenario's horizon (with a variant's override),
@@ -266,6 +388,15 @@ def load_folder(folder: Path | None, tables: dict[str, pd.DataFrame] | None = No
             raise InputError("not YAML as ccsim writes it", file=str(d / "scenario.yaml")
                              ) from None
     return _data(tables, meta, scenario, resolved)
+
+
+def _point_value(text: str) -> object:
+    """A sweep point's value from its name (``*0.9`` and other text that is not YAML
+    stay text)."""
+    try:
+        return yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError, RecursionError):
+        return text
 
 
 def _result_file(path: Path) -> bytes:

@@ -8,9 +8,10 @@ import math
 
 import plotly.graph_objects as go
 
-from sim.report_charts import COLORS, TARGET_COLOR, Chart, layout, target_line
+from sim.report_charts import COLORS, TARGET_COLOR, Chart, layout, percent_format, target_line
 from sim.report_data import ReportData, fmt, nan, unit
-from sim.report_tables import esc, table
+from sim.report_glance import changes
+from sim.report_model import Cell, Table
 
 
 def roadmap_value(d: ReportData, metric: str) -> tuple[float, float, float]:
@@ -36,44 +37,23 @@ def month(x: float) -> str:
     return "–" if nan(x) else f"{x:g}"
 
 
-def payback_sentence(d: ReportData) -> str:
+def payback_data(d: ReportData) -> dict:
+    """What the lead sentence says: paid back in month m (range lo-hi) or not, and ROI."""
     if d.roadmap is None or d.roadmap.empty:
-        return ("<p class=lead><span class=missed>No roadmap economics in this folder"
-                "</span> (roadmap.csv is missing: was the run interrupted?).</p>")
+        return {"economics": False}
     m, lo, hi = payback(d)
-    months = len(d.roadmap)
     roi = roadmap_value(d, "roi")[0]
     rng = "" if (nan(lo) and nan(hi)) or lo == hi == m else (
-        f" (range {month(lo)}–{month(hi) if not nan(hi) else 'not within the roadmap'})")
-    txt = (f"Pays back in month <b>{month(m)}</b>{rng}" if not nan(m) else
-           f"<span class=missed>Does not pay back within {months or 'the'} months</span>")
-    return (f"<p class=lead>{txt}" + (f"; ROI {roi * 100:.0f}%" if not nan(roi) else "")
-            + ".</p>")
+        f"{month(lo)}–{month(hi) if not nan(hi) else 'not within the roadmap'}")
+    return {"economics": True, "paid_back": not nan(m), "month": month(m), "range": rng,
+            "months": len(d.roadmap), "roi": "" if nan(roi) else f"{roi * 100:.0f}%"}
 
 
-def _changes(overrides: dict) -> str:
-    """A phase's overrides, one per line; long values (shift lists) only named."""
-    out = []
-    for k, v in overrides.items():
-        if isinstance(v, list | dict):
-            text = ", ".join(f"{a}: {b}" for a, b in v.items()) if isinstance(v, dict) \
-                else ""
-            if not text or len(text) > 60 or any(isinstance(b, list | dict) for b in (
-                    v.values() if isinstance(v, dict) else v)):
-                n = len(v)
-                out.append(f"{esc(str(k))} <span class=muted>(new: {n} "
-                           f"{'entries' if n != 1 else 'entry'})</span>")
-                continue
-            v = "{" + text + "}"
-        out.append(f"{esc(str(k))} = {esc(str(v))}")
-    return "<br>".join(out)
-
-
-def roadmap_html(d: ReportData) -> str:
+def roadmap_data(d: ReportData) -> dict:
     phases = d.meta.get("phases") or []
     rm = d.roadmap
-    changes = {str(p.get("name")): p.get("set") or {}
-               for p in (d.roadmap_spec or {}).get("phases") or [] if isinstance(p, dict)}
+    sets = {str(p.get("name")): p.get("set") or {}
+            for p in (d.roadmap_spec or {}).get("phases") or [] if isinstance(p, dict)}
     rows = []
     for p in phases:
         name = str(p.get("name", ""))
@@ -81,25 +61,19 @@ def roadmap_html(d: ReportData) -> str:
         if rm is not None and not rm.empty and "phase" in rm:
             mm = rm[rm["phase"] == name]["month"]
             months = f"{int(mm.min())}–{int(mm.max())}" if not mm.empty else ""
-        rows.append([esc(name), esc(str(p.get("months", ""))), months,
+        rows.append([name, str(p.get("months", "")), months,
                      fmt(p.get("investment", math.nan), d.currency)]
-                    + ([f"<td class=changes>{_changes(changes.get(name, {}))}</td>"]
-                       if changes else []))
-    out = payback_sentence(d)
-    if rows:
-        out += table(["phase", "months", "roadmap months", "investment"]
-                     + (["changes"] if changes else []), rows, "phases")
-    ramp = len(d.options) - len(d.headline)
-    if ramp:
-        out += (f"<p class=note>{ramp} ramp point(s) inside phases were simulated too; the "
-                "targets and KPI tables below list them (phase@month).</p>")
+                    + ([Cell(lines=changes(sets.get(name, {})), cls="changes")] if sets else []))
+    table = Table.of(["phase", "months", "roadmap months", "investment"]
+                     + (["changes"] if sets else []), rows, "phases") if rows else None
+    totals = None
     if rm is not None and not rm.empty:
-        last = rm.iloc[-1]
-        out += (f"<p class=note>Over {len(rm)} months: investment "
-                f"{fmt(rm['investment'].sum(), d.currency)}, net savings "
-                f"{fmt(rm['net_savings'].sum(), d.currency)}, cumulative net "
-                f"{fmt(last['cumulative_net'], d.currency)}.</p>")
-    return out
+        totals = {"months": len(rm), "investment": fmt(rm["investment"].sum(), d.currency),
+                  "net": fmt(rm["net_savings"].sum(), d.currency),
+                  "cumulative": fmt(rm.iloc[-1]["cumulative_net"], d.currency)}
+    small, money = roadmap_charts(d)
+    return {"payback": payback_data(d), "table": table, "totals": totals,
+            "ramp": len(d.options) - len(d.headline), "charts": money, "phase_charts": small}
 
 
 def kpis_by_phase(d: ReportData) -> list[Chart]:
@@ -125,17 +99,37 @@ def kpis_by_phase(d: ReportData) -> list[Chart]:
         layout(fig, f"{metric} by phase", "phase", f"{metric} ({u or 'value'})", u,
                showlegend=False)
         fig.update_xaxes(type="category")
+        if u == "%":
+            ends = [x for v in vals for x in v if not nan(x)] + [lim for m, _, lim in
+                                                                 d.target_list() if m == metric]
+            if ends:
+                fig.update_yaxes(tickformat=percent_format(min(ends), max(ends)))
         charts.append(Chart(fig, f"phase-{metric}", n, height=280))
     return charts
 
 
-def _phase_bands(fig: go.Figure, d: ReportData) -> None:
+def _phase_bands(fig: go.Figure, d: ReportData, width_px: float = 560.0) -> int:
+    """A shaded band per phase, its name above the plot at the band's centre; a name that
+    would run into its left neighbour's (at ``width_px`` of plot, a printed page) moves up
+    a row. Returns the rows used."""
     rm = d.roadmap
+    lo, hi = rm["month"].min() - 0.5, rm["month"].max() + 0.5
+    px = width_px / max(hi - lo, 1)
+    ends: list[float] = []   # right edge (px) of the last name on each row
     for i, (phase, g) in enumerate(rm.groupby("phase", sort=False)):
-        fig.add_vrect(x0=g["month"].min() - 0.5, x1=g["month"].max() + 0.5, line_width=0,
-                      fillcolor=COLORS[i % len(COLORS)], opacity=0.06, layer="below",
-                      annotation_text=str(phase), annotation_position="top left",
-                      annotation_font_size=10)
+        x0, x1 = g["month"].min() - 0.5, g["month"].max() + 0.5
+        fig.add_vrect(x0=x0, x1=x1, line_width=0, fillcolor=COLORS[i % len(COLORS)],
+                      opacity=0.07, layer="below")
+        centre, w = (x0 + x1) / 2, 6.5 * len(str(phase)) + 10
+        left = (centre - lo) * px - w / 2
+        row = next((r for r, end in enumerate(ends) if left > end), len(ends))
+        if row == len(ends):
+            ends.append(0.0)
+        ends[row] = left + w
+        fig.add_annotation(x=centre, xref="x", y=1, yref="paper", yanchor="bottom",
+                           yshift=2 + 15 * row, text=str(phase), showarrow=False,
+                           font={"size": 11, "color": "#3c4043"})
+    return len(ends)
 
 
 def monthly_cost(d: ReportData) -> Chart:
@@ -148,11 +142,12 @@ def monthly_cost(d: ReportData) -> Chart:
     fig.add_trace(go.Scatter(x=rm["month"], y=rm["baseline_operating_cost"], mode="lines",
                              name="baseline operating cost",
                              line={"color": "#202124", "dash": "dash", "shape": "hvh"}))
-    _phase_bands(fig, d)
+    rows = _phase_bands(fig, d)
     layout(fig, "Monthly cost vs baseline", "month", f"cost per month ({d.currency})",
            barmode="stack")
+    fig.update_layout(margin={"t": 56 + 15 * rows})
     fig.update_xaxes(range=[rm["month"].min() - 0.5, rm["month"].max() + 0.5])
-    return Chart(fig, "roadmap-cost")
+    return Chart(fig, "roadmap-cost", height=340 + 15 * rows)
 
 
 def cumulative(d: ReportData) -> Chart:

@@ -21,10 +21,12 @@ from pydantic import Field, field_validator, model_validator
 from sim.config import Name, Scenario, Target, _Strict
 from sim.errors import InputError
 from sim.limits import MAX_YAML_BYTES
+from sim.overrides import matches
+from sim.overrides import resolve as resolve_overrides
 from sim.paths import file_sha256
 from sim.scenario import LoadedScenario, load_scenario, validate_mapping
 from sim.validation import input_error_from_validation, model_allowed_keys
-from sim.yamlio import LineMap, apply_overrides, load_yaml, locate
+from sim.yamlio import LineMap, apply_overrides, locate, resolve_extends
 
 BASELINE = "baseline"
 
@@ -57,6 +59,14 @@ class Phase(_Strict):
         return v
 
 
+class Economics(_Strict):
+    """Money over the months (SPEC §7.7): wage growth, volume growth, discounting."""
+
+    wage_growth_per_year: Annotated[float, Field(ge=-0.5, le=1.0, allow_inf_nan=False)] = 0.0
+    volume_growth_per_year: Annotated[float, Field(ge=-0.5, le=1.0, allow_inf_nan=False)] = 0.0
+    discount_rate_per_year: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] = 0.0
+
+
 class Roadmap(_Strict):
     roadmap: Name
     description: str | None = None
@@ -66,6 +76,11 @@ class Roadmap(_Strict):
     horizon_months: Annotated[int, Field(ge=1, le=240)] | None = None  # default below
     ramp_points: Annotated[int, Field(ge=1, le=12)] = 2
     currency: str | None = None                   # default: the baseline's
+    economics: Economics | None = None            # wage/volume growth, discounting
+    uncertain: dict[str, Any] | None = None       # SPEC §7.6: checked by sim/uncertain.py
+    draws: Annotated[int, Field(ge=1, le=4096)] | None = None
+    # replications of every state (default: the baseline's); --reps overrides
+    replications: Annotated[int, Field(ge=1, le=1000)] | None = None
 
     @model_validator(mode="after")
     def _distinct(self) -> Roadmap:
@@ -92,10 +107,17 @@ class Roadmap(_Strict):
 class Point:
     """One simulated state: the baseline, a phase's end, or a ramp step inside a phase."""
 
-    variant: str          # "baseline", the phase name, or "<phase>@<month>"
+    variant: str          # "baseline", the phase name, "<phase>@<month>"; "<state>~<m>":
+                          # the same state at the volume of month m (volume growth)
     phase: str            # the phase it belongs to ("baseline" for the baseline)
     month: int            # months after the roadmap start at which this state holds
     scenario: Scenario
+    state: str = ""       # the state's name without "~<m>" (default: variant)
+    volume_month: int = 0  # month whose arrival rates it has (with volume growth)
+
+    @property
+    def state_name(self) -> str:
+        return self.state or self.variant
 
 
 @dataclass(frozen=True)
@@ -124,50 +146,142 @@ def load_roadmap(path: str | Path, reps: int | None = None, seed: int | None = N
                  overrides: list[tuple[str, object]] | None = None) -> LoadedRoadmap:
     """Load and resolve a roadmap; ``overrides`` (e.g. ``--set horizon_hours=24``) apply
     to the baseline scenario before the phases."""
+    return build_roadmap(read_roadmap(path, overrides), reps, seed)
+
+
+@dataclass(frozen=True)
+class RoadmapFile:
+    """A roadmap file read and checked, its baseline loaded; not yet resolved."""
+
+    path: Path
+    data: dict
+    linemap: LineMap
+    roadmap: Roadmap
+    baseline: LoadedScenario
+
+
+def read_roadmap(path: str | Path, overrides: list[tuple[str, object]] | None = None
+                 ) -> RoadmapFile:
     p = Path(path)
     file = str(p)
-    data, linemap = load_yaml(p)
+    # a roadmap may extend another (extension); a parent must be a roadmap file
+    data, linemap = resolve_extends(p, top_keys=Roadmap.model_fields)
+    rm = validate_roadmap(data, file, linemap)
+    where = linemap.get(("baseline",), (file, None))  # relative to its file; sim.paths
+    base_path = Path(where[0]).parent / rm.baseline
+    return RoadmapFile(p, data, linemap, rm, load_scenario(
+        base_path, overrides or [], origin=(where[0], where[1], "baseline")))
+
+
+def validate_roadmap(data: dict, file: str, linemap: LineMap) -> Roadmap:
     try:
-        rm = Roadmap.model_validate(data)
+        return Roadmap.model_validate(data)
     except pydantic.ValidationError as err:
         raise input_error_from_validation(err, file=file, linemap=linemap,
                                           allowed_keys=model_allowed_keys(Roadmap),
                                           data=data) from None
-    base_path = p.parent / rm.baseline
-    where = linemap.get(("baseline",), (file, None))  # a path given in a file: sim.paths
-    base = load_scenario(base_path, overrides or [], origin=(where[0], where[1], "baseline"))
+
+
+def build_roadmap(rf: RoadmapFile, reps: int | None = None, seed: int | None = None,
+                  base_changes: list[tuple[str, object]] | None = None,
+                  rm: Roadmap | None = None) -> LoadedRoadmap:
+    """Resolve every state of a roadmap: the baseline (with ``base_changes``, e.g. one
+    draw of uncertain baseline inputs), each phase's end and ramp points, and with volume
+    growth the extra volume points. ``rm`` replaces the file's checked roadmap (a draw)."""
+    p, data, linemap, base = rf.path, rf.data, rf.linemap, rf.baseline
+    rm = rm or rf.roadmap
+    file = str(p)
+    default_reps = rm.replications or base.scenario.replications
     update: dict[str, Any] = {"seed": base.scenario.seed if seed is None else seed,
-                              "replications": (base.scenario.replications if reps is None
-                                               else reps)}
+                              "replications": default_reps if reps is None else reps}
     plain = {k: v for k, v in base.raw.items() if k != "variants"}
+    if base_changes:
+        plain = apply_overrides(plain, base_changes)
     if rm.targets is not None:
         plain["targets"] = [t.model_dump(exclude_none=True) for t in rm.targets]
     if rm.currency is not None:
         plain["currency"] = rm.currency
-    points = [Point(BASELINE, BASELINE, 0, _validated(plain, update, base, file, linemap,
-                                                       None))]
+    growth = rm.economics.volume_growth_per_year if rm.economics else 0.0
+    horizon = rm.horizon
+    states: list[tuple[str, str, int, dict, tuple[int, Phase] | None]] = [
+        (BASELINE, BASELINE, 0, plain, None)]
+    resolved_sets: list[dict[str, Any]] = []
     month = 0
     for i, phase in enumerate(rm.phases):
-        after = _apply_set(plain, phase, i, file, linemap)
+        after, concrete = _apply_set(plain, phase, i, file, linemap)
+        resolved_sets.append(concrete)
         n = (phase.ramp_points or rm.ramp_points) if phase.ramp else 1
         months_at = sorted({month + round(j * phase.months / n) for j in range(1, n)}
                            - {month, month + phase.months}) + [month + phase.months]
         for at in months_at:  # a short phase has fewer distinct months than points
             f = (at - month) / phase.months   # the state at month `at` of a linear ramp
-            state = after if f == 1.0 else _between(plain, after, phase.set, f)
+            state = after if f == 1.0 else _between(plain, after, concrete, f)
             variant = phase.name if f == 1.0 else f"{phase.name}@{at}"
-            points.append(Point(variant, phase.name, at, _validated(
-                state, update, base, file, linemap, (i, phase))))
+            states.append((variant, phase.name, at, state, (i, phase)))
         plain = after
         month += phase.months
+    points = []
+    for variant, phase_name, at, state, ph in states:
+        own = max(at, 1)
+        for vm in volume_months(rm, variant, phase_name, at, horizon) if growth else [own]:
+            sc = state if vm == 1 or not growth else _scaled(state, volume_factor(growth, vm))
+            name = variant if vm == own else f"{variant}~{vm}"
+            points.append(Point(name, phase_name, at, _validated(
+                sc, update, base, file, linemap, ph), variant, vm))
     digest = file_sha256(p, MAX_YAML_BYTES)
-    return LoadedRoadmap(p, rm, base, points, data, digest)
+    raw = copy.deepcopy(data)
+    for ph_raw, concrete in zip(raw.get("phases") or [], resolved_sets, strict=False):
+        if isinstance(ph_raw, dict) and ph_raw.get("set"):
+            ph_raw["set"] = concrete   # scenario.yaml holds resolved numbers (SPEC §7.5)
+    return LoadedRoadmap(p, rm, base, points, raw, digest)
 
 
-def _apply_set(plain: dict, phase: Phase, i: int, file: str, linemap: LineMap) -> dict:
-    """The previous state with the phase's ``set`` applied; a bad path names the line."""
+def volume_factor(growth_per_year: float, month: int) -> float:
+    """Arrival rates of month m are multiplied by (1 + v)^((m - 1) / 12) (SPEC §7.7)."""
+    return (1.0 + growth_per_year) ** ((month - 1) / 12.0)
+
+
+def volume_months(rm: Roadmap, variant: str, phase: str, at: int, horizon: int) -> list[int]:
+    """Months at whose volume a state is simulated under volume growth: the month it is
+    reported at (``at``, the baseline at month 1), and the first and last month it is
+    used in if it holds over several months (the monthly cost is interpolated linearly in
+    the volume factor between them; see sim/economics.py)."""
+    own = max(at, 1)
+    if variant == BASELINE:
+        return sorted({own, horizon})
+    if variant != phase:           # a ramp point: used at its own month only
+        return [own]
+    start, last = 0, rm.phases[-1].name == phase
+    for ph in rm.phases:
+        if ph.name == phase:
+            first = start + 1 if not ph.ramp else own
+            end = horizon if last else own
+            return sorted({m for m in (first, own, end) if m <= max(horizon, own)})
+        start += ph.months
+    return [own]
+
+
+def _scaled(state: dict, factor: float) -> dict:
+    """The state with every channel's arrival rates multiplied by ``factor``."""
+    out = copy.deepcopy(state)
+    for ch in (out.get("channels") or {}).values():
+        arr = ch.get("arrivals") if isinstance(ch, dict) else None
+        if not isinstance(arr, dict):
+            continue
+        if isinstance(arr.get("rate_per_hour"), int | float):
+            arr["rate_per_hour"] = arr["rate_per_hour"] * factor
+        if isinstance(arr.get("profile_per_hour"), list):
+            arr["profile_per_hour"] = [x * factor for x in arr["profile_per_hour"]]
+    return out
+
+
+def _apply_set(plain: dict, phase: Phase, i: int, file: str, linemap: LineMap
+               ) -> tuple[dict, dict[str, Any]]:
+    """The previous state with the phase's ``set`` applied (wildcards and relative changes
+    resolved against that state), and the concrete changes; a bad path names the line."""
     try:
-        return apply_overrides(plain, phase.set.items()) if phase.set else copy.deepcopy(plain)
+        after, concrete = resolve_overrides(plain, phase.set.items())
+        return after, dict(concrete)
     except InputError as err:
         raise _phase_error(err, phase, i, file, linemap) from None
 
@@ -177,7 +291,7 @@ def _phase_error(err: InputError, phase: Phase, i: int, file: str,
     """An error in a phase's state, pointed at the roadmap line of the `set` entry that
     caused it (or at the phase)."""
     key = next((k for k in phase.set if err.path and (
-        err.path == k or err.path.startswith(k + ".") or k.startswith(err.path + "."))), None)
+        matches(k, err.path) or k.startswith(err.path + "."))), None)
     where = locate(linemap, ("phases", str(i), "set", key) if key else ("phases", str(i)))
     return InputError(f"in phase '{phase.name}': {err.message}",
                       file=where[0] if where else file, line=where[1] if where else None,

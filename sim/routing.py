@@ -71,6 +71,9 @@ def compile_routes(sc: Scenario) -> RouteTables:
             order = {t: j for j, (_, t) in enumerate(steps)}
             n_y = [order[t] + 1 if explicit and t in order and order[t] + 1 < len(steps) else -1
                    for t in tiers]
+            # queue discipline: the type's own priority (top-level type_priority) replaces
+            # the channel's for contacts of that type, in every channel
+            prio = int(sc.type_priority.get(ctype, ch.priority))  # type: ignore[arg-type]
             for stage in range(n_stages):
                 rest = steps[stage:] if (explicit or stage == 0) else []
                 base = rest[0][0] if rest and stage > 0 else 0.0
@@ -81,7 +84,7 @@ def compile_routes(sc: Scenario) -> RouteTables:
                                  for d in delays))
                 qi = (ci * len(types) + yi) * n_stages + stage
                 for after, k in rel:
-                    tier_queues[k].append((qi, ci, after, int(ch.priority)))  # type: ignore[arg-type]
+                    tier_queues[k].append((qi, ci, after, prio))
             f_c.append(tuple(f_y))
             o_c.append(tuple(o_y))
             n_c.append(tuple(n_y))

@@ -18,6 +18,8 @@ from sim.config import Scenario, semantic_issues
 from sim.errors import InputError
 from sim.history import profile_from_csv
 from sim.limits import MAX_VARIANTS, MAX_YAML_BYTES
+from sim.overrides import matches
+from sim.overrides import resolve as resolve_overrides
 from sim.paths import file_sha256
 from sim.validation import input_error_from_validation, model_allowed_keys
 from sim.yamlio import (
@@ -97,7 +99,8 @@ def load_scenario(path: str | Path, overrides: Iterable[tuple[str, object]] = ()
             raise _at(linemap, file, ("variants", name), "'base' is the scenario itself; "
                       "choose another variant name")
         try:
-            vdata = apply_overrides(plain, changes.items())
+            vdata, concrete = resolve_overrides(plain, changes.items())
+            data["variants"][name] = dict(concrete)  # resolved numbers (SPEC §7.5)
             vdata["name"] = base.name
             variants[name] = validate_mapping(vdata, file=file,
                                               linemap=forget_paths(linemap, changes))
@@ -166,8 +169,7 @@ def _variant_problem(err: InputError, name: str, changes: Mapping[str, object],
                      linemap: LineMap, file: str) -> InputError:
     where = None
     for key in changes:
-        if err.path and (err.path == key or err.path.startswith(key + ".")
-                         or key.startswith(err.path + ".")):
+        if err.path and (matches(key, err.path) or key.startswith(err.path + ".")):
             where = linemap.get(("variants", name, key))
             break
     if where is None:

@@ -3,12 +3,14 @@
 Every draw comes from its own named stream (sim.streams), drawn in arrival order, so two
 options that differ only in staffing, routing or the bot see the same customers: the same
 arrival times, types, work content and patience (common random numbers). Repeat contacts
-draw from separate "repeat" streams so they do not shift the primary customers' draws.
+draw from separate "repeat" streams so they do not shift the primary customers' draws, and
+so do retrials ("retrial" streams) and callbacks ("callback_accept", "callback_reach").
 """
 
 from __future__ import annotations
 
 from sim.arrivals import DAY_S, ArrivalClock
+from sim.calendar import hours_or_none
 from sim.config import Channel, Scenario
 from sim.distributions import Draws, sampler, uniforms, unit_exponentials
 from sim.streams import stream
@@ -74,12 +76,11 @@ class ChannelSource:
 
     __slots__ = ("clock", "mean_gap_s", "exp", "primary", "repeat", "containment",
                  "false_containment", "bot_window", "human_window", "transfer_work", "more_u",
-                 "repeat_delay")
+                 "repeat_delay", "retrial", "retry_u", "retry_delay", "callback_accept_u",
+                 "callback_reach_u")
 
     def __init__(self, sc: Scenario, cname: str, types: tuple[str, ...], rep: int,
                  needs_resolution: bool) -> None:
-        from sim.config import hours_window_s
-
         ch = sc.channels[cname]
         seed = sc.seed
         a = ch.arrivals
@@ -95,21 +96,23 @@ class ChannelSource:
         bot = ch.bot
         self.containment = ([bot.containment.get(y, 0.0) for y in types] if bot else None)
         self.false_containment = bot.false_containment if bot else 0.0
-        self.bot_window = hours_window_s(bot.open_hours) if bot else None
-        self.human_window = hours_window_s(ch.open_hours)
+        self.bot_window = hours_or_none(bot.open_hours) if bot else None
+        self.human_window = hours_or_none(ch.open_hours)
         self.transfer_work = {types.index(y): sampler(ch.handle_time[y],
                                                       stream(seed, rep, cname, "transfer", y))
                               for y in ch.handle_time}
         self.more_u = uniforms(stream(seed, rep, cname, "resolution_more"))
         self.repeat_delay = sampler(sc.resolution.repeat_delay,
                                     stream(seed, rep, cname, "repeat_delay"))
-
-
-def is_open(window: tuple[float, float] | None, t: float) -> bool:
-    """Whether a daily window (open_s, close_s) is open at time t (t = 0 is midnight)."""
-    if window is None:
-        return True
-    tod = t % DAY_S
-    lo, hi = window
-    return lo <= tod < hi if lo < hi else (tod >= lo or tod < hi)
-
+        # Features that are off make no streams, so they change nothing when off.
+        ret = ch.retrial  # a retrial keeps its type and work; the rest is drawn afresh
+        self.retrial = (Customers(ch, cname, types, seed, rep, "retrial", needs_resolution)
+                        if ret else None)
+        self.retry_u = uniforms(stream(seed, rep, cname, "retrial_decision")) if ret else None
+        self.retry_delay = (sampler(ret.delay, stream(seed, rep, cname, "retrial_delay"))
+                            if ret else None)
+        cb = ch.callback
+        self.callback_accept_u = (uniforms(stream(seed, rep, cname, "callback_accept"))
+                                  if cb else None)
+        self.callback_reach_u = (uniforms(stream(seed, rep, cname, "callback_reach"))
+                                 if cb else None)

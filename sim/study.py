@@ -93,6 +93,12 @@ def run_study(st: Study) -> dict:
                replications=[max(sc.replications, st.max_replications if st.target_ci else 0)
                              for _, _, sc in st.options], what=f"ccsim {st.command}")
     planned = len(jobs)
+    from sim.plausible import option_warnings  # implausible input: a line on stderr each
+
+    warnings = option_warnings([sc for _, _, sc in st.options])
+    if not st.quiet:
+        for line in warnings:
+            typer.echo(f"warning: {line}", err=True)
     started = dt.datetime.now(dt.UTC)
     begin_folder(st.out, {"ccsim_version": __version__, "command": st.command,
                           "scenario": st.name, "title": st.title,
@@ -129,11 +135,12 @@ def run_study(st: Study) -> dict:
             [r for r in st.done_before if (r.scenario_name, r.variant) == (s, v)])}))
             for s, v, sc in st.options]
     with interrupts.held():  # from here on, a signal waits until the folder is whole
-        return _finish(st, outcome, started, time.perf_counter() - t0, planned, term)
+        return _finish(st, outcome, started, time.perf_counter() - t0, planned, term,
+                       warnings)
 
 
 def _finish(st: Study, outcome: Outcome, started: dt.datetime, wall: float, planned: int,
-            term) -> dict:  # noqa: ANN001
+            term, warnings: list[str]) -> dict:  # noqa: ANN001
     """Write the folder, print, and write summary.json last (the run's true status)."""
     results = [*st.done_before, *outcome.results]
     first = st.options[0][2]
@@ -150,6 +157,8 @@ def _finish(st: Study, outcome: Outcome, started: dt.datetime, wall: float, plan
             "replications_resumed": len(st.done_before)}
     if outcome.error:
         meta["error"] = outcome.error
+    if warnings:
+        meta["warnings"] = warnings
     if interrupts.received():
         meta["signal"] = interrupts.signal_name()
 
@@ -177,8 +186,8 @@ def _finish(st: Study, outcome: Outcome, started: dt.datetime, wall: float, plan
     except (BrokenPipeError, SystemExit):  # stdout closed (`| head`; rich then exits):
         _silence_stdout()                  # the files are what counts, finish them
     if not outcome.complete and (st.quiet or st.as_json):  # never a silent failure
-        typer.echo(f"incomplete: {outcome.error}; kept {len(outcome.results)} of {planned} "
-                   f"replications in {st.out}", err=True)
+        typer.echo(con.clean(f"incomplete: {outcome.error}; kept {len(outcome.results)} of "
+                             f"{planned} replications in {st.out}"), err=True)
     late = _mark_if_interrupted(meta) and outcome.complete
     complete = outcome.complete and not late
     try:
@@ -294,26 +303,27 @@ def _print(term, st: Study, tables: dict[str, pd.DataFrame],  # noqa: ANN001
     first = st.options[0][2]
     n_reps = first.replications
     if not tables["summary"].empty:
-        term.print(con.kpi_table(tables["summary"], list(first.channels), list(first.tiers),
+        term.print(con.kpi_table(tables["summary"], first.channels, list(first.tiers),
                                  first.currency, title=st.title or f"{st.name}: KPIs "
                                  f"({n_reps} replications, mean ± 95% CI half-width)",
                                  labels=st.labels))
         if st.caption:
             term.print(st.caption)
     if diffs is not None and not diffs.empty:
-        term.print(con.differences_table(diffs, tables["summary"], list(first.channels)))
-    tt = con.targets_table(tables["targets"])
+        term.print(con.differences_table(diffs, tables["summary"], first.channels))
+    tt = con.targets_table(tables["targets"], first.channels)
     if tt is not None:
         term.print(tt)
     if st.command == "compare" and not tables["targets"].empty:
-        term.print("best option (meets all its targets at the lowest total cost): "
-                   + (f"[bold green]{best[0]}/{best[1]}[/]" if best else "none meets all targets"))
+        term.print(con.styled("best option (meets all its targets at the lowest total cost): ",
+                              (f"{best[0]}/{best[1]}", "bold green") if best
+                              else "none meets all targets"))
     _print_footer(term, st, outcome, n_jobs)
 
 
 def _print_footer(term, st: Study, outcome, n_jobs: int) -> None:  # noqa: ANN001
     term.print(f"results: {st.out}/  (report: {st.out / 'report.html'})")
     if not outcome.complete:
-        term.print(f"[bold red]incomplete[/]: {outcome.error}; kept "
-                   f"{len(outcome.results)} of {n_jobs} replications")
+        term.print(con.styled(("incomplete", "bold red"), f": {outcome.error}; kept "
+                              f"{len(outcome.results)} of {n_jobs} replications"))
 

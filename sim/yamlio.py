@@ -10,7 +10,6 @@ path up with :func:`locate`, which falls back to the longest known prefix.
 
 from __future__ import annotations
 
-import copy
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -531,6 +530,10 @@ def parse_override(text: str) -> tuple[str, object]:
     dotted, _, raw = text.partition("=")
     dotted = dotted.strip()
     _split_path(dotted)
+    from sim.overrides import is_relative  # SPEC §7.5: *0.9, +2, -10% stay relative text
+
+    if is_relative(raw):
+        return dotted, raw.strip()
     try:
         value = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
@@ -545,12 +548,12 @@ def parse_override(text: str) -> tuple[str, object]:
 
 def apply_overrides(data: dict,
                     overrides: Mapping[str, object] | Iterable[tuple[str, object]]) -> dict:
-    """Return a deep copy of ``data`` with every ``dotted path -> value`` applied in order."""
-    out = copy.deepcopy(data)
+    """Return a deep copy of ``data`` with every ``dotted path -> value`` applied in order
+    (wildcards and relative changes: sim/overrides.py)."""
+    from sim.overrides import resolve
+
     items = overrides.items() if isinstance(overrides, Mapping) else overrides
-    for dotted, value in items:
-        set_dotted(out, dotted, copy.deepcopy(value))
-    return out
+    return resolve(data, items, set_dotted=set_dotted)[0]
 
 
 def forget_paths(linemap: LineMap, dotted_paths: Iterable[str]) -> LineMap:
@@ -559,7 +562,9 @@ def forget_paths(linemap: LineMap, dotted_paths: Iterable[str]) -> LineMap:
     (replaced) line of the file."""
     drop = [tuple(d.split(".")) for d in dotted_paths]
     return {p: where for p, where in linemap.items()
-            if not any(p[: len(d)] == d for d in drop)}
+            if not any(len(p) >= len(d) and all(a in ("*", b) for a, b in zip(d, p[:len(d)],
+                                                                               strict=True))
+                       for d in drop)}
 
 
 def locate(linemap: LineMap, path: Sequence[str | int]) -> tuple[str, int] | None:

@@ -207,12 +207,14 @@ def test_demo_runs(tmp_path: Path) -> None:
     roadmap with its budget table and payback; two results folders with reports."""
     res = ccsim("demo", "--out", str(tmp_path / "demo"), cwd=tmp_path)
     assert res.returncode == 0, res.stderr
-    for part in ("options", "roadmap"):
+    for part in ("options", "roadmap", "uncertain"):
         assert (tmp_path / "demo" / part / "report.html").exists()
         assert (tmp_path / "demo" / part / "summary.csv").exists()
     assert (tmp_path / "demo" / "roadmap" / "roadmap.csv").exists()
+    assert (tmp_path / "demo" / "uncertain" / "uncertainty.csv").exists()
     for words in ("Paired differences", "Targets by option", "Targets by phase",
-                  "Budget phases", "payback:", "report.html"):
+                  "Budget phases", "payback:", "report.html", "P(met) by phase",
+                  "pays back within 60 months with probability"):
         assert words in res.stdout, words
 
 

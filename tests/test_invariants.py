@@ -33,6 +33,7 @@ from sim.engine import Engine
 from sim.metrics import Metrics, replication_metrics
 from sim.records import ABANDONED, ANSWERED, BLOCKED, CONTAINED, RunRecord
 from sim.routing import RouteTables, compile_routes
+from sim.tally import WaitHistogram
 
 CHANNELS = ("phone", "chat")
 TYPES = ("simple", "complex")
@@ -263,6 +264,45 @@ def check_metrics(sc: Scenario, tables: RouteTables, rec: RunRecord, m: Metrics)
     assert rec.bot_sessions == tuple(
         int(np.count_nonzero(cs.channel == ci)) if sc.channels[c].bot is not None else 0
         for ci, c in enumerate(tables.channels))
+    check_tallies(sc, tables, rec, m)
+
+
+def check_tallies(sc: Scenario, tables: RouteTables, rec: RunRecord, m: Metrics) -> None:
+    """The streaming tallies give the metrics that the per-contact columns give: counts
+    exactly, means to rounding, percentiles within the histogram's documented bound."""
+    cs = rec.contacts
+    thr = np.array([sc.channels[c].service_level_threshold_s for c in tables.channels])
+    scopes = {"all": np.ones(cs.outcome.size, dtype=bool)}
+    scopes.update({c: cs.channel == i for i, c in enumerate(tables.channels)})
+    scopes.update({t: cs.ctype == i for i, t in enumerate(tables.types)})
+    for mode in ("realtime", "async"):
+        chans = [i for i, c in enumerate(tables.channels) if sc.channels[c].mode == mode]
+        if chans:
+            scopes[mode] = np.isin(cs.channel, chans)
+        else:
+            assert (mode, "offered") not in m
+    for s, sel in scopes.items():
+        out, w = cs.outcome[sel], cs.wait_s[sel]
+        ans, ab = out == ANSWERED, out == ABANDONED
+        q = ans | ab
+        assert m[(s, "offered")] == out.size
+        assert m[(s, "answered")] == ans.sum() and m[(s, "abandoned")] == ab.sum()
+        assert m[(s, "customers")] == out.size and m[(s, "retrials")] == 0  # no retrials here
+        lost = out.size - ans.sum() - np.count_nonzero(out == CONTAINED)
+        assert same(m[(s, "lost_customer_rate")], lost / out.size if out.size else math.nan)
+        if not q.any():
+            assert all(math.isnan(m[(s, k)]) for k in ("mean_wait_s", "p_wait", "wait_p90_s"))
+            continue
+        for key, exact in (("mean_wait_s", w[q].mean()), ("p_wait", (w[q] > 0).mean()),
+                           ("service_level", (ans & (w <= thr[cs.channel[sel]])).sum() / q.sum())):
+            assert math.isclose(m[(s, key)], exact, rel_tol=1e-9, abs_tol=1e-12), (s, key)
+        if ans.any():
+            assert math.isclose(m[(s, "asa_s")], w[ans].mean(), rel_tol=1e-9, abs_tol=1e-12)
+            assert math.isclose(m[(s, "aht_s")], cs.handle_s[sel][ans].mean(), rel_tol=1e-9)
+        for p in (50, 90, 95):
+            exact = float(np.percentile(w[q], p))
+            assert abs(m[(s, f"wait_p{p}_s")] - exact) <= (
+                WaitHistogram.RELATIVE_ERROR * exact + WaitHistogram.ABSOLUTE_ERROR_S), (s, p)
 
 
 def check_trace(sc: Scenario, tables: RouteTables, rec: RunRecord) -> None:
@@ -458,6 +498,35 @@ def test_same_scenario_seed_and_replication_give_identical_results(
     assert m1.keys() == m2.keys()
     assert all(same(m1[k], m2[k]) for k in m1), [k for k in m1 if not same(m1[k], m2[k])]
     assert rec1.trace == rec2.trace
+
+
+@SETTINGS
+@given(data=scenarios(), replication=st.integers(0, 3))
+def test_metrics_do_not_depend_on_keeping_contacts_or_tracing(
+        data: dict[str, Any], replication: int) -> None:
+    """Metrics come from the tallies alone: with or without per-contact rows and trace."""
+    sc = build(data)
+    tables = compile_routes(sc)
+    lean = Engine(sc, tables, replication).run()
+    assert lean.contacts is None and lean.trace is None
+    _, full, m_full = simulate(sc, replication)
+    m_lean = replication_metrics(sc, tables, lean)
+    assert all(same(m_lean[k], m_full[k]) for k in m_full)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(w=st.lists(st.one_of(st.just(0.0), st.floats(0.0, 1e-3), st.floats(1e-3, 1e7)),
+                  min_size=1, max_size=300),
+       q=st.floats(0.0, 100.0))
+def test_wait_histogram_percentile_within_its_bound(w: list[float], q: float) -> None:
+    x = np.array(w)
+    counts = np.bincount(WaitHistogram.bins(x), minlength=WaitHistogram.N_BINS)
+    exact = float(np.percentile(x, q))
+    est = WaitHistogram.percentile(counts, q)
+    assert abs(est - exact) <= WaitHistogram.RELATIVE_ERROR * exact + \
+        WaitHistogram.ABSOLUTE_ERROR_S + 1e-12 * exact, (est, exact)
+    if np.all(x == 0.0):
+        assert est == 0.0
 
 
 def with_agents(data: dict[str, Any], extra: dict[str, int]) -> dict[str, Any]:

@@ -260,16 +260,26 @@ def _plain(x: object) -> object:
 
 
 def figures(page: str) -> list[dict]:
-    """The plotly figures of the page: {"data": [...], "layout": {...}} each."""
+    """The plotly figures of the page: {"data": [...], "layout": {...}} each, as embedded
+    (JSON in <script type="application/json" class=fig>), strings unescaped as plotly
+    shows them."""
     dec = json.JSONDecoder(object_hook=_plain)
     out = []
-    for m in re.finditer(r'Plotly\.newPlot\(\s*"[^"]+",\s*', page):
-        data, end = dec.raw_decode(page, m.end())
-        rest = re.match(r"\s*,\s*", page[end:])
-        assert rest is not None
-        layout, _ = dec.raw_decode(page, end + rest.end())
-        out.append({"data": data, "layout": layout})
+    for m in re.finditer(r'<script type="application/json" class=fig>(.*?)</script>', page,
+                         re.S):
+        out.append(_shown(dec.decode(m.group(1))))
     return out
+
+
+def _shown(x: object) -> object:
+    """Strings as plotly displays them (it decodes &lt; &gt; &amp;)."""
+    if isinstance(x, str):
+        return x.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    if isinstance(x, dict):
+        return {k: _shown(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_shown(v) for v in x]
+    return x
 
 
 def titled(page: str) -> dict[str, dict]:
@@ -300,8 +310,8 @@ def verdict(page: str) -> dict[str, list[tuple[str, str]]]:
 def test_run_report_has_every_section_and_the_verdict(tmp_path: Path) -> None:
     page = render(make_run(tmp_path / "run"))
     for sec in ("verdict", "scenario", "targets", "kpis", "intervals", "occupancy", "cost"):
-        assert f"<section id={sec}>" in page, sec
-    assert page.index("<section id=verdict>") < page.index("<section id=scenario>")
+        assert f'<section id="{sec}">' in page, sec
+    assert page.index('<section id="verdict">') < page.index('<section id="scenario">')
     head = tables_of(page)["verdict"][0]
     assert [c[1] for c in head] == ["option", "all targets", "cost / week", "cost / month",
                                     "phone.asa_s ≤ 60 s", "all.service_level ≥ 80%",
@@ -318,35 +328,93 @@ def test_run_report_has_every_section_and_the_verdict(tmp_path: Path) -> None:
     assert "Cheapest option meeting every target: <b>base</b>" in page
 
 
+def rows_by(table: list[list[tuple[str, str]]], first: int = 2) -> dict[tuple, list[str]]:
+    """Rows of a grouped table (scope shown only on a block's first row) by their first
+    ``first`` cells, the group name carried down."""
+    out, group = {}, ""
+    for r in table[1:]:
+        group = r[0][1] or group
+        out[(group, *[c[1] for c in r[1:first]])] = [c[1] for c in r[first:]]
+    return out
+
+
 def test_run_report_scenario_kpis_and_costs(tmp_path: Path) -> None:
     page = render(make_run(tmp_path / "run"))
-    glance = tables_of(page)["glance"]
+    glance = tables_of(page)["glance channels"]
+    assert [c[1] for c in glance[0]] == ["channel", "arrivals", "mix", "mean handle time",
+                                         "patience", "SL threshold", "concurrency",
+                                         "bot containment"]  # no mode, open hours: not used
     phone = next(r for r in glance if r[0][1] == "phone")
     assert phone[1][1] == "320 /h" and "simple 40%" in phone[7][1]
     assert "CNY 0.50/session" in phone[7][1]
     chat = next(r for r in glance if r[0][1] == "chat")
     assert chat[1][1] == "profile: mean 20 /h, peak 30 /h" and chat[7][1] == "no bot"
-    assert "horizon 4 h measured after 0.5 h warm-up" in page
-    assert "shifts 08:00–16:00 ×5" in page and "tiers.base.agents = 14" in page
+    assert "horizon 4 h measured (from Monday 00:00) after 0.5 h warm-up" in page
+    tiers = {r[0][1]: [c[1] for c in r] for r in tables_of(page)["glance tiers"]}
+    assert tiers["tier"] == ["tier", "agents on duty", "cost / hour", "serves (speed)"]
+    assert tiers["base"][1] == "12 on duty around the clock"
+    assert tiers["advanced"][1] == "1 shift pattern, at most 5 on duty at once"
+    assert "tiers.base.agents = 14" in page
     kpi = tables_of(page)["kpi"]
-    assert [c[1] for c in kpi[0]] == ["channel", "option", "asa_s", "service_level",
-                                      "abandon_rate", "automation_rate", "aht_s", "fcr"]
-    assert kpi[1][2][1] == "20.0 s [19.0, 21.0]" and kpi[1][3][1] == "90.0% [85.5, 94.5]"
+    assert [c[1] for c in kpi[0]] == ["scope", "metric", "base", "more", "cheap"]
+    rows = rows_by(kpi)
+    assert rows[("all", "ASA: mean wait of answered")][0] == "20.0 s [19.0, 21.0]"
+    assert rows[("phone", "service level")][0] == "90.0% [85.5, 94.5]"
+    assert rows[("chat", "first-contact resolution")][2] == "92.0% [87.4, 96.6]"
+    assert not any(k[1].startswith("block rate") for k in rows)   # no metric, no row
+    tier = rows_by(tables_of(page)["kpi tiers"])
+    assert tier[("base", "agents on queue at a time (average FTE)")][0] == "12.0 [11.4, 12.6]"
+    assert ("base", "heads on the payroll") not in tier   # no headcount in the scenario
     cost = tables_of(page)["cost"]
     assert [c[1] for c in cost[1]] == ["base", "CNY 900", "CNY 60.00", "CNY 40.00",
                                        "CNY 1,000 [950, 1,050]", "CNY 1.00 [0.95, 1.05]",
                                        "90.0%", "CNY 42,000", "CNY 182,500"]
 
 
+def test_only_the_rows_a_scenario_uses(tmp_path: Path) -> None:
+    """FCR 100% and automation 0% for every option: the features are off, no rows; a
+    tier's heads on the payroll come from its headcount, per option."""
+    folder = make_run(tmp_path / "run")
+    s = pd.read_csv(folder / "summary.csv")
+    s.loc[s["metric"] == "fcr", ["mean", "ci_low", "ci_high"]] = 1.0
+    s.loc[(s["metric"] == "automation_rate") & (s["scope"] == "chat"),
+          ["mean", "ci_low", "ci_high"]] = 0.0
+    s.to_csv(folder / "summary.csv", index=False)
+    sc = json.loads(json.dumps(SCENARIO))
+    sc["tiers"]["advanced"]["schedule"]["headcount"] = 9
+    sc["tiers"]["advanced"]["coaching_share"] = 0.6
+    sc["variants"] = {"more": {"tiers.advanced.schedule.headcount": 11}}
+    (folder / "scenario.yaml").write_text(yaml.safe_dump(sc, sort_keys=False))
+    page = render(folder)
+    rows = rows_by(tables_of(page)["kpi"])
+    assert not any(k[1] == "first-contact resolution" for k in rows)
+    assert ("chat", "automation rate (bot)") not in rows and (
+        "phone", "automation rate (bot)") in rows
+    tier = rows_by(tables_of(page)["kpi tiers"])
+    assert tier[("advanced", "heads on the payroll")] == ["9", "11", "–"]  # cheap: unknown
+    assert ("base", "heads on the payroll") not in tier
+    tiers = {r[0][1]: [c[1] for c in r] for r in tables_of(page)["glance tiers"]}
+    assert tiers["tier"] == ["tier", "heads on the payroll", "agents on duty", "cost / hour",
+                             "serves (speed)", "coaching share"]
+    assert tiers["advanced"][1] == "9" and tiers["advanced"][5] == "60%"
+    assert "45 heads working 40 of 168 hours are 10.7 at a time" in page
+
+
 def test_run_report_charts_with_titles_units_and_target_lines(tmp_path: Path) -> None:
     page = render(make_run(tmp_path / "run"))
     figs = titled(page)
-    sl = figs["Service level by interval"]
+    sl = figs["Service level by interval, per channel"]
+    # one panel per channel, each with its own y axis; the options as lines
+    assert [a["text"] for a in sl["layout"]["annotations"] if not a["text"].startswith(
+        "target")] == ["phone", "chat"]
     assert sl["layout"]["yaxis"]["title"]["text"] == "service level (%)"
-    assert target_lines(sl) == ["target all ≥ 80%"]
-    asa = figs["Average speed of answer by interval"]  # no mean_queue_length column
-    assert asa["layout"]["yaxis"]["title"]["text"].endswith("(s)")
-    assert target_lines(asa) == ["target phone ≤ 60 s"]
+    assert sl["layout"]["yaxis2"]["title"]["text"] == "service level (%)"
+    assert [t["name"] for t in sl["data"]] == ["base", "more", "cheap"] * 2
+    assert {t["yaxis"] for t in sl["data"]} == {"y", "y2"}
+    assert target_lines(sl) == ["target all ≥ 80%"] * 2
+    asa = figs["Average speed of answer by interval, per channel"]
+    assert asa["layout"]["yaxis"]["title"]["text"] == "ASA (s)"
+    assert target_lines(asa) == ["target phone ≤ 60 s"]   # on the phone panel only
     occ = figs["Occupancy by tier (mean, 95% CI)"]
     assert target_lines(occ) == ["target base ≤ 85%"]
     assert [t["name"] for t in occ["data"]] == ["base", "more", "cheap"]
@@ -355,23 +423,87 @@ def test_run_report_charts_with_titles_units_and_target_lines(tmp_path: Path) ->
     assert cost["layout"]["yaxis"]["title"]["text"] == "cost over the horizon (4 h) (CNY)"
     assert "labour 90%" in [a["text"] for a in cost["layout"]["annotations"]]
     for t, f in figs.items():
-        assert f["layout"]["xaxis"]["title"]["text"], t
-        assert f["layout"]["yaxis"]["title"]["text"], t
+        lay = f["layout"]
+        assert any(lay[a].get("title", {}).get("text") for a in lay if a.startswith("xaxis")), t
+        assert all(lay[a].get("title", {}).get("text") for a in lay if a.startswith("yaxis")), t
+
+
+def test_interval_time_axis_is_weekday_and_clock(tmp_path: Path) -> None:
+    """Time 0 is Monday 00:00: the x axis is a date axis from a Monday, ticks and hover in
+    weekday and clock time; each line starts at its first interval, 30 minutes apart."""
+    figs = titled(render(make_run(tmp_path / "run")))
+    sl = figs["Service level by interval, per channel"]
+    ax = sl["layout"]["xaxis2"]          # the bottom panel's axis carries the ticks
+    assert ax["type"] == "date" and ax["tickformat"] == "%a %H:%M"
+    assert ax["hoverformat"] == "%a %H:%M" and ax["tick0"] == "2024-01-01"
+    assert ax["title"]["text"] == "weekday and clock time"
+    assert pd.Timestamp("2024-01-01").day_name() == "Monday"
+    tr = sl["data"][0]
+    assert tr["x0"] == "2024-01-01 00:00" and tr["dx"] == 30 * 60_000 and "x" not in tr
+    assert [round(v, 4) for v in tr["y"]] == [round(0.85 - 0.01 * k, 4) for k in range(8)]
+
+
+def test_time_axis_ticks_by_horizon() -> None:
+    from sim.report_intervals import time_axis
+
+    assert time_axis(8)["dtick"] == 3_600_000 and time_axis(24)["dtick"] == 3 * 3_600_000
+    assert time_axis(168)["dtick"] == 24 * 3_600_000
+    assert time_axis(168)["tickformat"] == "%a %H:%M"
+    long = time_axis(24 * 28)
+    assert long["tickformat"] == "%a %H:%M<br>day %-j" and long["dtick"] == 4 * 86_400_000
+
+
+def test_waits_by_mode_when_channels_of_both_modes_run(tmp_path: Path) -> None:
+    """chat async beside phone: no `all` wait row, chart line or difference (all.asa_s
+    mixes hours with seconds); realtime/async rows where the results have them; the
+    target on all.service_level is flagged; each channel's ASA panel in its own unit."""
+    sc = json.loads(json.dumps(SCENARIO))
+    sc["channels"]["chat"] = {**sc["channels"]["chat"], "mode": "async"}
+    folder = make_run(tmp_path / "run", scenario=sc)
+    s = pd.read_csv(folder / "summary.csv")
+    rt = s[s["scope"] == "phone"].assign(scope="realtime")
+    iv = pd.read_csv(folder / "intervals.csv")
+    iv.loc[iv["channel"] == "chat", "asa_s"] = 20_000.0
+    iv.to_csv(folder / "intervals.csv", index=False)
+    pd.concat([s, rt]).to_csv(folder / "summary.csv", index=False)
+    page = render(folder)
+    rows = rows_by(tables_of(page)["kpi"])
+    assert ("all", "ASA: mean wait of answered") not in rows
+    assert ("all", "service level") not in rows and ("all", "offered (contacts)") in rows
+    assert ("realtime", "ASA: mean wait of answered") in rows
+    assert ("async", "ASA: mean wait of answered") not in rows   # not in these results
+    assert ("chat", "ASA: mean wait of answered") in rows
+    figs = titled(page)
+    asa = figs["Average speed of answer by interval, per channel"]
+    assert [a["text"] for a in asa["layout"]["annotations"] if not a["text"].startswith(
+        "target")] == ["phone (realtime)", "chat (async)"]
+    assert asa["layout"]["yaxis"]["title"]["text"] == "ASA (s)"
+    assert asa["layout"]["yaxis2"]["title"]["text"] == "ASA (h)"
+    assert max(asa["data"][3]["y"]) == pytest.approx(20_000 / 3600, rel=1e-6)
+    assert target_lines(asa) == ["target phone ≤ 60 s"]   # never all.asa_s on a panel
+    sl = figs["Service level by interval, per channel"]
+    assert target_lines(sl) == []     # all.service_level mixes modes: on no panel
+    assert "all.service_level ≥ 80% ⚠" in [c[1] for c in tables_of(page)["verdict"][0]]
+    assert "phone.asa_s ≤ 60 s" in [c[1] for c in tables_of(page)["verdict"][0]]
+    assert ("all.service_level: a mean over channels of both modes (realtime phone; async "
+            "chat)") in " ".join(page.split())
 
 
 def test_queue_length_chart_when_intervals_have_it(tmp_path: Path) -> None:
     figs = titled(render(make_run(tmp_path / "run", queue_column=True)))
-    assert "Queue length by interval" in figs
-    assert "Average speed of answer by interval" not in figs
+    assert "Queue length by interval, per channel" in figs
+    assert "Average speed of answer by interval, per channel" in figs
+    assert "Queue length by interval, per channel" not in titled(render(make_run(
+        tmp_path / "run2")))
 
 
-def test_report_is_offline_and_embeds_plotly_once(tmp_path: Path) -> None:
+def test_report_is_offline_small_and_embeds_plotly_once(tmp_path: Path) -> None:
     page = render(make_run(tmp_path / "run"))
     assert not re.search(r"<script[^>]+src=", page)
     assert not re.search(r"<link[^>]+href=['\"]?https?:", page)
-    assert page.count("window.PlotlyConfig") == 1
-    assert len(re.findall(r"\* plotly\.js v\d", page)) == 1
-    assert len(page.encode()) < 10_000_000
+    assert len(re.findall(r"\* plotly\.js \(basic - minified\) v\d", page)) == 1
+    assert "plotly.js 4.1.1 (MIT licence)" in page
+    assert len(page.encode()) < 1_500_000
     assert '<div id=ccsim-render-status hidden data-state=pending></div>' in page
     assert "@media print" in page
 
@@ -404,7 +536,7 @@ def test_a_folder_without_results_still_renders(tmp_path: Path) -> None:
 
 def test_compare_report_shows_paired_differences(tmp_path: Path) -> None:
     page = render(make_compare(tmp_path / "cmp"))
-    assert "<section id=differences>" in page and "Each option minus <b>a</b>" in page
+    assert '<section id="differences">' in page and "Each option minus <b>a</b>" in page
     diff = {r[0][1]: r[1] for r in tables_of(page)["diff"][1:]}
     assert diff["all.asa_s"] == ("worse", "+10.0 s [+5.0 s, +15.0 s]")
     assert diff["cost.total"] == ("better", "CNY -150 [CNY -200, CNY -100]")
@@ -415,7 +547,7 @@ def test_compare_report_shows_paired_differences(tmp_path: Path) -> None:
 
 def test_sweep_report_has_the_frontier(tmp_path: Path) -> None:
     page = render(make_sweep(tmp_path / "sweep"))
-    assert "<section id=frontier>" in page
+    assert '<section id="frontier">' in page
     fig = next(f for t, f in titled(page).items() if t.startswith("Cost vs service"))
     assert fig["layout"]["xaxis"]["title"]["text"] == \
         "total cost over the horizon (4 h) (CNY)"
@@ -425,7 +557,8 @@ def test_sweep_report_has_the_frontier(tmp_path: Path) -> None:
     assert front["x"] == [1000.0, 1100.0, 1200.0, 1400.0, 1500.0]  # 1300 is dominated
     labels = [x for t in fig["data"] if t["name"] != "Pareto frontier" for x in t["text"]]
     assert sorted(labels) == sorted(f"{b}/{a}" for b in (4, 5, 6) for a in (2, 3))
-    assert "points labelled base.agents/advanced.agents" in fig["layout"]["title"]["text"]
+    assert fig["layout"]["title"]["subtitle"]["text"] == \
+        "points labelled base.agents/advanced.agents"
     assert "base.agents=4, advanced.agents=2" in verdict(page)
 
 
@@ -440,7 +573,7 @@ def test_pareto_and_short_names() -> None:
 
 def test_optimize_report_staffing_by_interval(tmp_path: Path) -> None:
     page = render(make_optimize(tmp_path / "opt"))
-    assert "<section id=staffing>" in page
+    assert '<section id="staffing">' in page
     fig = titled(page)["Optimized staffing by interval"]
     assert [t["name"] for t in fig["data"]] == ["base", "advanced"]
     assert fig["data"][0]["x"][0] == "Mon 08:00" and fig["data"][0]["y"][-1] == 12
@@ -462,7 +595,7 @@ def test_optimize_report_flat_staffing(tmp_path: Path) -> None:
 def test_roadmap_report(tmp_path: Path) -> None:
     page = render(make_roadmap(tmp_path / "rm"))
     for sec in ("verdict", "roadmap", "phases", "scenario"):
-        assert f"<section id={sec}>" in page
+        assert f'<section id="{sec}">' in page
     # the verdict: baseline and phase ends in roadmap order; the ramp point scale@12 (all
     # met and cheapest) is not a choice, so scale is the best
     assert list(verdict(page)) == ["baseline", "pilot", "scale"]
@@ -569,7 +702,8 @@ def test_real_run_report(tmp_path: Path) -> None:
     summary = pd.read_csv(out / "summary.csv")
     total = summary[(summary.variant == "base") & (summary.metric == "total")]["mean"].iloc[0]
     assert v["base"][3][1] == f"CNY {total / 3 * 730:,.0f}"
-    assert {"Service level by interval", "Average speed of answer by interval",
+    assert {"Service level by interval, per channel",
+            "Average speed of answer by interval, per channel",
             "Occupancy by tier (mean, 95% CI)"} <= set(titled(page))
     first = tables_of(page)
     (out / "report.html").unlink()
@@ -584,3 +718,281 @@ def test_every_kind_renders_a_chart_per_figure(tmp_path: Path, maker) -> None:  
     n = page.count("<figure class=chart")
     assert n == len(figures(page)) >= 4
     assert page.count("data-targets=") == n
+
+
+# --- hostile strings (SPEC §7.1: text from input is HTML-escaped) --------------------------
+
+PWN = "document.body.setAttribute('data-pwned','{}')"
+HOSTILE = {
+    "t": f"<img src=x onerror=\"{PWN.format('img')}\">",
+    "base": f"</script><script>{PWN.format('script')}</script>",
+    "more": f"\"'><svg onload=\"{PWN.format('svg')}\">",
+    "cheap": f"<a href=\"javascript:{PWN.format('a')}\">link</a>",
+    "phone": "<b>bold</b> &amp; <i>it</i> {{ 7*7 }}",
+    "chat": f"<iframe srcdoc=\"<script>{PWN.format('iframe')}</script>\"></iframe>",
+    "advanced": f"<style>body{{display:none}}</style><x onmouseover=\"{PWN.format('x')}\">",
+    "CNY": f"<script>{PWN.format('currency')}</script>",
+    "pilot": f"<body onload=\"{PWN.format('body')}\">",
+    "scale": "-->&lt;<!--",
+}
+
+
+def _hostile_name(x: object) -> object:
+    """A name, or a scope.metric / path=value / phase@month made of names, made hostile."""
+    if not isinstance(x, str):
+        return x
+    if x in HOSTILE:
+        return HOSTILE[x]
+    for sep in ("@", ".", "="):
+        head, s, tail = x.partition(sep)
+        if s and head in HOSTILE:
+            return HOSTILE[head] + s + tail
+    return x
+
+
+def _hostile_tree(x: object) -> object:
+    if isinstance(x, dict):
+        return {_hostile_name(k): _hostile_tree(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_hostile_tree(v) for v in x]
+    return _hostile_name(x)
+
+
+def make_hostile(folder: Path, kind: str = "run") -> Path:
+    """A results folder whose every string -- scenario, option, channel, tier, phase
+    names, currency, description, metric scopes, meta fields -- is an injection attempt."""
+    (make_roadmap if kind == "roadmap" else make_run)(folder)
+    for csv in folder.glob("*.csv"):
+        df = pd.read_csv(csv)
+        for col in df.columns:
+            if pd.api.types.is_string_dtype(df[col]) or df[col].dtype == object:
+                df[col] = df[col].map(_hostile_name)
+        df.columns = [f"agents_{_hostile_name(c[7:])}" if c.startswith("agents_") else c
+                      for c in df.columns]
+        df.to_csv(csv, index=False)
+    sc = yaml.safe_load((folder / "scenario.yaml").read_text())
+    sc = _hostile_tree(sc)
+    base = sc["baseline"] if kind == "roadmap" else sc
+    base["description"] = HOSTILE["t"] + " " + HOSTILE["base"]
+    base["currency"] = HOSTILE["CNY"]
+    if kind == "roadmap":
+        sc["roadmap"]["currency"] = HOSTILE["CNY"]
+    (folder / "scenario.yaml").write_text(yaml.safe_dump(sc, sort_keys=False))
+    doc = json.loads((folder / "summary.json").read_text())
+    doc["meta"] = _hostile_tree(doc["meta"])
+    doc["meta"].update(title=HOSTILE["more"], ccsim_version=HOSTILE["base"],
+                       end=HOSTILE["t"], complete=False, error=HOSTILE["chat"],
+                       replications_done=HOSTILE["advanced"], replications_planned=3)
+    (folder / "summary.json").write_text(json.dumps(doc))
+    return folder
+
+
+@pytest.mark.parametrize("kind", ["run", "roadmap"])
+def test_hostile_strings_are_text_in_the_page(tmp_path: Path, kind: str) -> None:
+    page = render(make_hostile(tmp_path / kind, kind))
+    html_part = re.sub(r"<script>.*?</script>|<script type=\"application/json\" class=fig>"
+                       r".*?</script>", "", page, flags=re.S)
+    for bad in ("<img", "<svg", "<iframe", "<a href=\"javascript", "<x ", "<body onload",
+                "<b>bold", "<style>body", "<!--"):
+        assert bad not in html_part, bad
+    assert "&lt;img src=x onerror=" in html_part and "&lt;/script&gt;&lt;script&gt;" in html_part
+    assert "&#34;&#39;&gt;&lt;svg onload=" in html_part   # quotes escaped: no attribute breakout
+    # every <script> element is the page's own: head, plotly.js, report.js, one per figure
+    n_figs = page.count("<figure class=chart")
+    assert page.count("<script") == 3 + n_figs
+    assert page.count("</script>") == 3 + n_figs
+    # in the figures, names are escaped for plotly's markup and decode to the literal text
+    raw = re.findall(r'<script type="application/json" class=fig>(.*?)</script>', page, re.S)
+    assert raw and not any(re.search(r"[<>]|&(?!amp;|lt;|gt;)", r) for r in raw)  # \u003c
+    shown = set(_strings(figures(page)))
+    assert HOSTILE["base"] in shown and HOSTILE["advanced"] in shown     # tier names (x)
+    assert (HOSTILE["phone"] if kind == "run" else HOSTILE["pilot"]) in shown
+    assert not any("<" in x for x in _strings([json.loads(r) for r in raw]))  # as sent
+
+
+def _strings(x: object) -> list[str]:
+    if isinstance(x, str):
+        return [x]
+    if isinstance(x, dict):
+        return [s for v in x.values() for s in _strings(v)]
+    if isinstance(x, list):
+        return [s for v in x for s in _strings(v)]
+    return []
+
+
+def test_plot_text_escaping() -> None:
+    from sim.report_charts import escape_spec, plot_text
+
+    assert plot_text("<b>x</b> & y") == "&lt;b&gt;x&lt;/b&gt; &amp; y"
+    spec = {"data": [{"name": "<i>", "y": {"dtype": "f4", "bdata": "AAA<"},
+                      "hovertemplate": "%{y}<extra></extra>"}],
+            "layout": {"xaxis": {"tickformat": "%a<br>%H", "ticktext": ["<a>"]}}}
+    out = escape_spec(spec)
+    assert out["data"][0]["name"] == "&lt;i&gt;" and out["data"][0]["y"]["bdata"] == "AAA<"
+    assert out["data"][0]["hovertemplate"] == "%{y}<extra></extra>"
+    assert out["layout"]["xaxis"] == {"tickformat": "%a<br>%H", "ticktext": ["&lt;a&gt;"]}
+
+
+# --- the terminal (SPEC §7.1: input shown literally, no markup, no control characters) -----
+
+TERMINAL_HOSTILE = ["[/bad]", "[bold red]markup[/]", "\x1b[31mred\x1b[0m", ":smile:",
+                    "\x1b]0;pwned\x07title", "\x1b[2J\x1b[Hclear", "a\rb", "\x9b31m",
+                    "rtl\u202eevil", "[link=https://x.example]click[/link]"]
+
+
+def _terminal(*renderables: object) -> str:
+    """What a colour terminal receives from the ccsim console."""
+    import io
+
+    from sim.console import SafeConsole
+
+    buf = io.StringIO()
+    term = SafeConsole(file=buf, force_terminal=True, color_system="truecolor", width=200)
+    for r in renderables:
+        term.print(r)
+    return buf.getvalue()
+
+
+def test_clean_replaces_every_control_character_visibly() -> None:
+    from sim.console import clean
+
+    assert clean("a\x1b[31mb") == "a␛[31mb" and clean("x\x07\x00") == "x␇␀"
+    assert clean("a\rb\x7f") == "a␍b␡" and clean("\x9b2J") == "\\x9b2J"
+    assert clean("rtl\u202eevil\u2066") == "rtl\\u202eevil\\u2066"
+    assert clean("tab\tand\nnewline [b] :x: é 中") == "tab\tand\nnewline [b] :x: é 中"
+    assert all(clean(chr(c)) != chr(c) for c in [*range(0, 9), *range(11, 32), *range(127, 160)])
+
+
+def test_terminal_shows_input_literally() -> None:
+    """Markup, emoji codes, links and control sequences in names and titles are printed as
+    text: `[/bad]` never raises, nothing from input recolours, retitles or clears."""
+    from sim.console import differences_table, kpi_table, styled, target_matrix, targets_table
+
+    names = TERMINAL_HOSTILE
+    summary = pd.DataFrame(
+        [["t", v, s, m, 0.5, 0.4, 0.6, 3] for v in names for s in ("phone", names[1])
+         for m in ("asa_s", "service_level")]
+        + [["t", v, "cost", "total", 10.0, 9.0, 11.0, 3] for v in names],
+        columns=["scenario", "variant", "scope", "metric", "mean", "ci_low", "ci_high",
+                 "replications"])
+    targets = pd.DataFrame([["t", v, "phone.asa_s", "max", 60.0, 0.5, 0.4, 0.6, "met"]
+                            for v in names],
+                           columns=["scenario", "variant", "metric", "bound", "limit", "mean",
+                                    "ci_low", "ci_high", "status"])
+    diffs = pd.DataFrame([["t", v, "phone", "asa_s", 1.0, 0.5, 1.5] for v in names[1:]],
+                         columns=["scenario", "variant", "scope", "metric", "diff_mean",
+                                  "ci_low", "ci_high"])
+    out = _terminal(kpi_table(summary, ["phone", names[1]], [names[0]], names[2],
+                              title=names[4]),
+                    targets_table(targets), target_matrix(targets, names, "option"),
+                    differences_table(diffs, summary, ["phone"]),
+                    styled(("incomplete", "bold red"), ": ", names[0]), names[5])
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", out)       # the console's own colours
+    for shown in ("[/bad]", "[bold red]markup[/]", "␛[31mred␛[0m", ":smile:",
+                  "␛]0;pwned␇title", "␛[2J␛[Hclear", "a␍b", "\\x9b31m", "rtl\\u202eevil",
+                  "[link=https://x.example]click[/link]"):
+        assert shown in plain, shown
+    assert "😄" not in out and "\x07" not in out and "\r" not in out and "\x9b" not in out
+    assert "\x1b]" not in out and "\x1b[2J" not in out and "\x1b[H" not in out
+    assert set(re.findall(r"\x1b\[[0-9;]*[A-Za-z]", out)) <= {
+        m for m in re.findall(r"\x1b\[[0-9;]*m", out)}  # only colour codes, from ccsim
+    assert "\x1b[31mred" not in out
+
+
+def test_cli_prints_hostile_names_literally(tmp_path: Path) -> None:
+    """A scenario whose variant names and description hold markup, `[/bad]` and ESC
+    sequences: the run finishes (exit 0), prints them as text, and no ESC reaches the
+    terminal (the console adds no colour on a pipe, so any ESC would come from input)."""
+    doc = yaml.safe_load(SMALL)
+    doc["description"] = "\x1b]0;pwned\x07 [bold]desc[/] <img src=x onerror=alert(1)>"
+    doc["currency"] = "[red]CNY[/] \x1b[2J"
+    doc["variants"] = {n: {"tiers.base.agents": 6 + i} for i, n in enumerate(
+        ["[/bad]", "[bold red]markup[/] \x1b[31mred", ":smile: \u202eevil"])}
+    (tmp_path / "h.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
+    res = ccsim("run", str(tmp_path / "h.yaml"), "--out", str(tmp_path / "out"),
+                "--workers", "1")
+    assert res.returncode == 0, res.stderr
+    assert "Traceback" not in res.stderr
+    for text in (res.stdout, res.stderr):
+        assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]", text), repr(text[:300])
+    assert "[/bad]" in res.stdout and "[bold red]markup[/] ␛[31mred" in res.stdout
+    assert ":smile: \\u202eevil" in res.stdout and "[red]CNY[/] ␛[2J" in res.stdout
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "<img src=x" not in page
+
+
+def test_long_horizons_are_drawn_as_means() -> None:
+    """A line has at most 672 points: a 30-day horizon of 30-minute intervals (1,440) is
+    drawn as means of 3 intervals; gaps (closed hours) stay gaps."""
+    from sim.report_intervals import bucket, means
+
+    assert bucket(336) == 1 and bucket(672) == 1 and bucket(1440) == 3
+    y = np.array([1.0, 2.0, 3.0, np.nan, np.nan, np.nan, 4.0, np.nan])
+    assert np.allclose(means(y, 3), [2.0, np.nan, 4.0], equal_nan=True)
+    assert means(y, 1) is y
+
+
+def test_terminal_marks_wait_targets_that_mix_modes() -> None:
+    """With chat async beside the phone, all.asa_s and a contact type on both channels
+    (simple) get ⚠ and the note; phone.asa_s and all.aht_s do not; without the
+    scenario's channels nothing is marked."""
+    from types import SimpleNamespace
+
+    from sim.console import mixed_waits, target_matrix, targets_table
+
+    chans = {"phone": SimpleNamespace(mode="realtime", mix={"simple": 1.0}),
+             "chat": SimpleNamespace(mode="async", mix={"simple": 0.5, "other": 0.5})}
+    metrics = ["all.asa_s", "simple.service_level", "phone.asa_s", "all.aht_s",
+               "other.asa_s"]
+    targets = pd.DataFrame([["t", "base", m, "max", 60.0, 1.0, 0.5, 1.5, "met"]
+                            for m in metrics],
+                           columns=["scenario", "variant", "metric", "bound", "limit", "mean",
+                                    "ci_low", "ci_high", "status"])
+    assert mixed_waits(targets, chans) == {"all.asa_s", "simple.service_level"}
+    assert mixed_waits(targets, list(chans)) == set()
+    out = _terminal(targets_table(targets, chans), target_matrix(targets, ["base"],
+                                                                  channels=chans))
+    assert out.count("all.asa_s ⚠") == 2 and out.count("simple.service_level ⚠") == 2
+    assert "phone.asa_s ⚠" not in out and "other.asa_s ⚠" not in out
+    assert out.count("mixes realtime and async channels") == 2
+
+
+def test_terminal_waits_by_mode_when_results_have_both_modes() -> None:
+    """With `realtime` and `async` rows offered in the results (SPEC §7.2), the KPI and
+    paired-difference tables show waits by mode and by channel, never `all`'s; the
+    channels' modes come from the scenario or, given only names, from those rows."""
+    from sim.console import differences_table, kpi_table
+
+    scopes = ["all", "realtime", "async", "phone", "email"]
+    summary = pd.DataFrame(
+        [["t", v, s, m, x, x * 0.9, x * 1.1, 3] for v in ("base", "more") for s in scopes
+         for m, x in (("offered", 100.0), ("asa_s", 50.0), ("service_level", 0.8),
+                      ("aht_s", 300.0))],
+        columns=["scenario", "variant", "scope", "metric", "mean", "ci_low", "ci_high",
+                 "replications"])
+    diffs = pd.DataFrame([["t", "more", s, m, 1.0, 0.5, 1.5] for s in scopes
+                          for m in ("asa_s", "service_level")],
+                         columns=["scenario", "variant", "scope", "metric", "diff_mean",
+                                  "ci_low", "ci_high"])
+    for chans in (["phone", "email"], {"phone": {"mode": "realtime"},
+                                       "email": {"mode": "async"}}):
+        out = _terminal(kpi_table(summary, chans, [], "CNY"),
+                        differences_table(diffs, summary, chans))
+        rows = [" ".join(line.strip("│┃ ").split()) for line in out.splitlines()]
+        waits = [r for r in rows if "ASA (s)" in r or "service level" in r]
+        assert not any(r.startswith("all ") for r in waits), waits
+        for scope in ("realtime", "async", "phone", "email"):
+            assert sum(r.startswith(f"{scope} │ ASA (s)") for r in waits) == 2, (scope, waits)
+        assert any(r.startswith("all │ AHT (s)") for r in rows)
+        assert "+100.0 pp" in out   # a share's difference in percentage points
+    one_mode = summary[~summary["scope"].isin(["async"])]
+    out = _terminal(kpi_table(one_mode, ["phone", "email"], [], "CNY"))
+    rows = [" ".join(line.strip("│┃ ").split()) for line in out.splitlines()]
+    assert any(r.startswith("all │ ASA (s)") for r in rows), rows   # one mode: all is fine
+
+
+def test_error_messages_never_carry_control_characters(tmp_path: Path) -> None:
+    """An input error quoting a path with ESC and BEL prints them as ␛ and ␇ (exit 2)."""
+    res = ccsim("run", str(tmp_path / "x\x1b[2J\x07.yaml"))
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "x␛[2J␇.yaml" in res.stderr and "\x1b" not in res.stderr + res.stdout

@@ -405,7 +405,8 @@ def test_profile_offered_per_interval() -> None:
 
 # --------------------------------------------------------------------------- 9. Little's law
 @pytest.mark.parametrize(("case", "channel"), [
-    ("erlang_a/c10-rho120", "phone"), ("rich", "phone"), ("rich", "chat")])
+    ("erlang_a/c10-rho120", "phone"), ("rich", "phone"), ("rich", "chat"),
+    ("retrial", "phone")])
 def test_littles_law_per_channel(case: str, channel: str) -> None:
     """L = lambda W in each replication's measured window (exact in expectation)."""
     reps = run(case)
@@ -445,7 +446,8 @@ def test_pollaczek_khinchine_second_moment(name: str) -> None:
 
 
 # --------------------------------------------------------------------------- 11. conservation
-@pytest.mark.parametrize("case", ["rich", "bot2", "mmck", "erlang_a/c10-rho120", "cobham"])
+@pytest.mark.parametrize("case", ["rich", "bot2", "mmck", "erlang_a/c10-rho120", "cobham",
+                                  "retrial", "callback", "slowdown", "type_priority", "reserve"])
 def test_conservation_of_contacts(case: str) -> None:
     reps = run(case)
     sc, _ = CASES[case]()
@@ -461,3 +463,316 @@ def test_conservation_of_contacts(case: str) -> None:
             assert sum(m[(c, k)] for c in sc.channels) == m[("all", k)], (i, k)
             assert sum(m[(t, k)] for t in sc.contact_types) == m[("all", k)], (i, k)
         assert sum(m[(t, "handled")] for t in sc.tiers) == m[("all", "answered")], i
+
+
+# =========================================================================== 12. SPEC §7.3-7.4
+# Customers who try again, callbacks, chat slowdown, priority by type, async blending: each
+# against an exact result (a CTMC solved numerically where there is no closed form).
+
+
+def _stationary(q: scipy.sparse.spmatrix) -> np.ndarray:  # noqa: F821
+    """Stationary law of a CTMC generator (rows sum to 0): pi Q = 0, sum pi = 1."""
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import spsolve
+
+    n = q.shape[0]
+    a = q.T.tolil()
+    a[0, :] = np.ones(n)
+    b = np.zeros(n)
+    b[0] = 1.0
+    pi = spsolve(sp.csr_matrix(a), b)
+    assert np.all(pi > -1e-12)
+    return np.clip(pi, 0.0, None)
+
+
+def _generator(n_states: int, moves: list[tuple[int, int, float]]) -> scipy.sparse.spmatrix:  # noqa: F821
+    import scipy.sparse as sp
+
+    rows, cols, vals = [], [], []
+    for i, j, r in moves:
+        if i != j and r > 0.0:
+            rows += [i, i]
+            cols += [j, i]
+            vals += [r, -r]
+    return sp.csr_matrix((vals, (rows, cols)), shape=(n_states, n_states))
+
+
+# --- retrials after abandonment and blocking: the (in system, in orbit) Markov chain --------
+RETRIAL = {"agents": 5, "capacity": 5, "aht_s": 300.0, "rate": 60.0, "patience_s": 180.0,
+           "p_abandon": 0.5, "p_block": 0.8, "delay_s": 600.0, "orbit_max": 400}
+
+
+def _retrial_case() -> tuple[Scenario, int]:
+    r = RETRIAL
+    sc = one_channel(r["rate"], expo(r["aht_s"]), r["agents"], patience=expo(r["patience_s"]),
+                     queue_capacity=r["capacity"],
+                     retrial={"after_abandon_share": r["p_abandon"],
+                              "after_block_share": r["p_block"], "delay": expo(r["delay_s"]),
+                              "max_attempts": 100},
+                     horizon_hours=60.0, warmup_hours=8.0, seed=1313)
+    return sc, 12
+
+
+@functools.cache
+def retrial_exact() -> dict[str, float]:
+    """Stationary metrics of the retrial queue: state (n in system, j in orbit); fresh
+    arrivals lam, each orbit customer retries at rate delta; an attempt finding n = c + K is
+    blocked and joins the orbit with p_block; a waiting customer abandons at rate theta and
+    joins the orbit with p_abandon. Orbit truncated at orbit_max (its mass there ~ 0)."""
+    r = RETRIAL
+    c, k, jmax = r["agents"], r["capacity"], r["orbit_max"]
+    lam, mu = r["rate"] / 3600.0, 1.0 / r["aht_s"]
+    theta, delta = 1.0 / r["patience_s"], 1.0 / r["delay_s"]
+    pa, pb = r["p_abandon"], r["p_block"]
+    top = c + k
+    idx = lambda n, j: n * (jmax + 1) + j  # noqa: E731
+    moves = []
+    for n in range(top + 1):
+        for j in range(jmax + 1):
+            s = idx(n, j)
+            up = min(j + 1, jmax)
+            if n < top:
+                moves.append((s, idx(n + 1, j), lam))
+                if j:
+                    moves.append((s, idx(n + 1, j - 1), j * delta))
+            else:
+                moves.append((s, idx(n, up), lam * pb))
+                if j:
+                    moves.append((s, idx(n, j - 1), j * delta * (1 - pb)))
+            if n:
+                moves.append((s, idx(n - 1, j), min(n, c) * mu))
+            if n > c:
+                moves.append((s, idx(n - 1, up), (n - c) * theta * pa))
+                moves.append((s, idx(n - 1, j), (n - c) * theta * (1 - pa)))
+    pi = _stationary(_generator((top + 1) * (jmax + 1), moves)).reshape(top + 1, jmax + 1)
+    assert pi[:, -5:].sum() < 1e-12  # the truncation is harmless
+    js = np.arange(jmax + 1)
+    orbit = float((pi.sum(axis=0) * js).sum())
+    attempts = lam + delta * orbit
+    blocked = float((pi[top] * (lam + delta * js)).sum())
+    waiting = float(sum(pi[n].sum() * max(n - c, 0) for n in range(top + 1)))
+    abandons = theta * waiting
+    h = 3600.0 * 60.0  # the case's horizon
+    return {"offered": attempts * h, "retrials": delta * orbit * h, "customers": lam * h,
+            "block_rate": blocked / attempts, "abandon_rate": abandons / (attempts - blocked),
+            "mean_queue_length": waiting,
+            "lost_customer_rate": (blocked * (1 - pb) + abandons * (1 - pa)) / lam}
+
+
+CASES["retrial"] = _retrial_case
+
+
+@pytest.mark.parametrize("metric", ["offered", "retrials", "customers", "block_rate",
+                                    "abandon_rate", "mean_queue_length", "lost_customer_rate"])
+def test_retrials_after_abandonment_and_blocking_match_their_markov_chain(metric: str) -> None:
+    reps = run("retrial")
+    assert np.all(values(reps, "phone", "retrials") > 100)
+    assert_close_to(reps, "phone", metric, retrial_exact()[metric])
+
+
+def test_retrials_conserve_customers_and_attempts() -> None:
+    for m in run("retrial"):
+        assert m[("phone", "offered")] == m[("phone", "customers")] + m[("phone", "retrials")]
+        assert m[("phone", "offered")] == (m[("phone", "answered")] + m[("phone", "abandoned")]
+                                           + m[("phone", "blocked")])
+
+
+# --- a callback offered at once, always accepted and reached: Erlang C ----------------------
+CALLBACK = {"agents": 8, "rho": 0.9, "aht_s": 240.0, "patience_s": 60.0}
+
+
+def _callback_case() -> tuple[Scenario, int]:
+    cb = CALLBACK
+    return one_channel(rate_for(cb["rho"], cb["agents"], cb["aht_s"]), expo(cb["aht_s"]),
+                       cb["agents"], patience=expo(cb["patience_s"]),
+                       callback={"offer_after_s": 0, "accept_share": 1.0, "reach_share": 1.0},
+                       horizon_hours=150.0, warmup_hours=10.0, seed=1414), 12
+
+
+CASES["callback"] = _callback_case
+
+
+@pytest.mark.parametrize("metric", ("p_wait", "asa_s", "service_level", "mean_queue_length"))
+def test_callback_at_once_always_accepted_and_reached_is_erlang_c(metric: str) -> None:
+    """Every queued caller accepts a callback at once and is reached: nobody abandons
+    (patience no longer matters) and the waits are those of M/M/c (Erlang C)."""
+    cb = CALLBACK
+    exact = erlang_c_metrics(rate_for(cb["rho"], cb["agents"], cb["aht_s"]), cb["aht_s"],
+                             cb["agents"], threshold_s=20.0)
+    reps = run("callback")
+    assert np.all(values(reps, "phone", "abandoned") == 0)
+    for m in reps:  # every caller who had to wait took the callback
+        assert m[("phone", "callbacks")] == round(m[("phone", "p_wait")] * m[("phone", "queued")])
+        assert m[("phone", "callback_unreached")] == 0
+    assert_close_to(reps, "phone", metric, getattr(exact, metric))
+
+
+# --- concurrency slowdown with one agent: a birth-death chain -------------------------------
+SLOW = {"k": 3, "factors": [1.0, 1.25, 1.6], "work_s": 600.0, "load": 1.4, "threshold_s": 60.0}
+
+
+def _slow_case() -> tuple[Scenario, int]:
+    s = SLOW
+    rate = s["load"] / s["work_s"] * 3600.0
+    sc = scenario({"chat": {"arrivals": {"rate_per_hour": rate}, "mix": {"simple": 1.0},
+                            "handle_time": {"simple": expo(s["work_s"])},
+                            "concurrency": s["k"], "concurrency_slowdown": s["factors"],
+                            "service_level_threshold_s": s["threshold_s"]}},
+                  {"base": {"agents": 1, "serves": {"simple": 1.0}}},
+                  horizon_hours=400.0, warmup_hours=20.0, seed=1515)
+    return sc, 12
+
+
+@functools.cache
+def slow_exact() -> dict[str, float]:
+    """n in system; with m = min(n, k) in service each progresses at 1 / f[m-1], so the
+    departure rate is m mu / f[m-1] (exponential work, memoryless): a birth-death chain."""
+    from scipy import stats
+
+    s = SLOW
+    k, f, mu = s["k"], s["factors"], 1.0 / s["work_s"]
+    lam = s["load"] * mu
+    dep = [0.0] + [min(n, k) * mu / f[min(n, k) - 1] for n in range(1, 4000)]
+    p = np.ones(len(dep))
+    for n in range(1, len(dep)):
+        p[n] = p[n - 1] * lam / dep[n]
+    p /= p.sum()
+    n = np.arange(len(p))
+    lq = float((np.maximum(n - k, 0) * p).sum())
+    d_full = k * mu / f[k - 1]
+    waits_if = stats.gamma.cdf(s["threshold_s"], a=np.maximum(n - k + 1, 1), scale=1 / d_full)
+    return {"p_wait": float(p[k:].sum()), "mean_queue_length": lq, "asa_s": lq / lam,
+            "aht_s": float((np.minimum(n, k) * p).sum()) / lam,
+            "occupancy": float(p[1:].sum()),
+            "service_level": float(p[:k].sum() + (p[k:] * waits_if[k:]).sum())}
+
+
+CASES["slowdown"] = _slow_case
+
+
+@pytest.mark.parametrize("metric", ("p_wait", "mean_queue_length", "asa_s", "aht_s",
+                                    "service_level"))
+def test_concurrency_slowdown_one_agent_matches_its_birth_death_chain(metric: str) -> None:
+    reps = run("slowdown")
+    assert_close_to(reps, "chat", metric, slow_exact()[metric])
+
+
+def test_concurrency_slowdown_occupancy() -> None:
+    assert_close_to(run("slowdown"), "base", "occupancy", slow_exact()["occupancy"])
+
+
+# --- type_priority: Cobham's non-preemptive priority formula, by contact type ---------------
+def _type_priority_case() -> tuple[Scenario, int]:
+    c, aht = COBHAM["agents"], COBHAM["aht_s"]
+    r1, r2 = COBHAM["rates"]
+    sc = scenario({"phone": {"arrivals": {"rate_per_hour": r1 + r2},
+                             "mix": {"vip": r1 / (r1 + r2), "std": r2 / (r1 + r2)},
+                             "handle_time": {"vip": expo(aht), "std": expo(aht)},
+                             "priority": 5}},
+                  {"base": {"agents": c, "serves": {"vip": 1.0, "std": 1.0}}},
+                  type_priority={"vip": 0}, horizon_hours=300.0, warmup_hours=20.0, seed=1616)
+    return sc, 16  # the low class at sigma 0.93 has long, skewed waits: a long run
+
+
+CASES["type_priority"] = _type_priority_case
+
+
+def test_type_priority_is_cobham_by_type() -> None:
+    """One channel (priority 5), two types; type_priority vip: 0 serves vip first."""
+    reps = run("type_priority")
+    waits = cobham_priority_waits_s(COBHAM["rates"], COBHAM["aht_s"], COBHAM["agents"])
+    assert_close_to(reps, "vip", "mean_wait_s", waits[0])
+    assert_close_to(reps, "std", "mean_wait_s", waits[1])
+    exact = erlang_c_metrics(sum(COBHAM["rates"]), COBHAM["aht_s"], COBHAM["agents"])
+    assert_close_to(reps, "phone", "mean_wait_s", exact.mean_wait_s)
+
+
+# --- reserve_agents: phone + an async backlog on one tier, the exact CTMC --------------------
+RESERVE = {"agents": 4, "reserve": 1, "phone_aht_s": 300.0, "phone_load": 1.6,
+           "email_aht_s": 600.0, "email_load": 1.0, "np_max": 40, "q_max": 160}
+
+
+def _reserve_case() -> tuple[Scenario, int]:
+    r = RESERVE
+    rp = r["phone_load"] / r["phone_aht_s"] * 3600.0
+    re_ = r["email_load"] / r["email_aht_s"] * 3600.0
+    sc = scenario({"phone": {"arrivals": {"rate_per_hour": rp}, "mix": {"call": 1.0},
+                             "handle_time": {"call": expo(r["phone_aht_s"])}},
+                   "email": {"mode": "async", "arrivals": {"rate_per_hour": re_},
+                             "mix": {"mail": 1.0}, "handle_time": {"mail": expo(r["email_aht_s"])},
+                             "reserve_agents": r["reserve"],
+                             "service_level_threshold_s": 3600.0}},
+                  {"base": {"agents": r["agents"], "serves": {"call": 1.0, "mail": 1.0}}},
+                  horizon_hours=300.0, warmup_hours=20.0, seed=1717)
+    return sc, 20  # per-replication ASA is skewed: 10 replications underestimate its SE
+
+
+@functools.cache
+def reserve_exact() -> dict[str, float]:
+    """State (phone in system, e-mails in service j, e-mails waiting q). Phone has priority
+    (1 vs 9); a phone caller takes any idle agent; an agent takes an e-mail only if at least
+    R other agents stay idle (reserve), and a freed agent takes a waiting call first."""
+    r = RESERVE
+    c, res = r["agents"], r["reserve"]
+    lp, mp = r["phone_load"] / r["phone_aht_s"], 1.0 / r["phone_aht_s"]
+    le, me = r["email_load"] / r["email_aht_s"], 1.0 / r["email_aht_s"]
+    npm, qm = r["np_max"], r["q_max"]
+    states = [(n, j, q) for n in range(npm + 1) for j in range(c + 1) for q in range(qm + 1)]
+    ix = {s: i for i, s in enumerate(states)}
+    moves = []
+
+    def after_free(n: int, j: int, q: int) -> tuple[int, int, int]:
+        """An agent just came free in state (n, j, q): it takes a waiting call, else an
+        e-mail if R others stay idle, else it stays idle."""
+        p = min(n, c - j)
+        if n > p:           # a call waits: it takes it (p stays, n already counts it)
+            return n, j, q
+        others_idle = c - p - j - 1
+        if q and others_idle >= res:
+            return n, j + 1, q - 1
+        return n, j, q
+
+    for n, j, q in states:
+        s = ix[(n, j, q)]
+        p = min(n, c - j)
+        if n < npm:
+            moves.append((s, ix[(n + 1, j, q)], lp))
+        idle = c - p - j
+        if idle - 1 >= res:
+            moves.append((s, ix[(n, j + 1, q)], le))
+        elif q < qm:
+            moves.append((s, ix[(n, j, q + 1)], le))
+        if p:
+            moves.append((s, ix[after_free(n - 1, j, q)], p * mp))
+        if j:
+            moves.append((s, ix[after_free(n, j - 1, q)], j * me))
+    pi = _stationary(_generator(len(states), moves))
+    arr = np.array(states)
+    n, j, q = arr[:, 0], arr[:, 1], arr[:, 2]
+    p = np.minimum(n, c - j)
+    assert pi[(n >= npm - 2) | (q >= qm - 2)].sum() < 1e-9  # truncation harmless
+    phone_wait = float((pi * (n - p)).sum())
+    email_wait = float((pi * q).sum())
+    return {"phone_p_wait": float(pi[p + j == c].sum()), "phone_asa_s": phone_wait / lp,
+            "phone_mean_queue_length": phone_wait, "email_asa_s": email_wait / le,
+            "email_mean_queue_length": email_wait}
+
+
+CASES["reserve"] = _reserve_case
+
+
+@pytest.mark.parametrize("key", ["phone_p_wait", "phone_asa_s", "phone_mean_queue_length",
+                                 "email_asa_s", "email_mean_queue_length"])
+def test_reserve_agents_match_the_blending_markov_chain(key: str) -> None:
+    channel, metric = key.split("_", 1)
+    assert_close_to(run("reserve"), channel, metric, reserve_exact()[key])
+
+
+def test_reserve_agents_keep_phone_waits_below_no_reserve() -> None:
+    """A bound that needs no model: the reserve can only help the phones (same customers)."""
+    sc, reps = _reserve_case()
+    free = sc.model_copy(update={"channels": {**sc.channels, "email": sc.channels[
+        "email"].model_copy(update={"reserve_agents": 0})}})
+    with_r, without = run("reserve"), replicate(free, reps)
+    d = values(with_r, "phone", "asa_s") - values(without, "phone", "asa_s")
+    assert d.mean() < -4 * d.std(ddof=1) / np.sqrt(d.size), d

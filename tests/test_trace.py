@@ -26,6 +26,7 @@ from sim.engine import Engine
 from sim.metrics import replication_metrics
 from sim.records import ABANDONED, ANSWERED, BLOCKED, CONTAINED, RunRecord
 from sim.routing import RouteTables, compile_routes
+from sim.tally import WaitHistogram
 
 INF = math.inf
 
@@ -175,7 +176,10 @@ def test_fifo_start_is_max_of_arrival_and_first_free_agent(agents: int) -> None:
     assert m[("phone", "mean_wait_s")] == pytest.approx(w.mean(), rel=1e-12)
     assert m[("phone", "p_wait")] == pytest.approx((w > 0).mean())
     assert m[("phone", "service_level")] == pytest.approx((w <= 20.0).mean())
-    assert m[("phone", "wait_p90_s")] == pytest.approx(np.percentile(w, 90), rel=1e-12)
+    for q in (50, 90, 95):  # from the histogram of waits: within its documented bound
+        exact = np.percentile(w, q)
+        assert abs(m[("phone", f"wait_p{q}_s")] - exact) <= (
+            WaitHistogram.RELATIVE_ERROR * exact + WaitHistogram.ABSOLUTE_ERROR_S), q
     assert m[("phone", "aht_s")] == pytest.approx(handle)
     assert m[("phone", "mean_queue_length")] == pytest.approx(queue_area / h, rel=1e-9)
     assert m[("base", "occupancy")] == pytest.approx(busy_area / (agents * h), rel=1e-9)
@@ -615,3 +619,60 @@ def test_warmup_not_recorded_and_contacts_followed_past_the_horizon() -> None:
     assert m[("phone", "mean_queue_length")] == pytest.approx(queue_area / h, rel=1e-9)
     assert m[("base", "occupancy")] == pytest.approx(busy_area / h, rel=1e-9)
     assert m[("base", "occupancy")] <= 1.0
+
+
+# --- callbacks (SPEC §7.3) --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reach", [1.0, 0.5])
+def test_callback_at_offer_time_keeps_its_place_frees_the_line(reach: float) -> None:
+    """One agent, handle 100 s, patience 50 s, a callback offered after 10 s and always
+    accepted, one place on the line. FIFO: start = max(arrival, agent free); who waits 10 s
+    leaves the line with a callback at join + 10 (never abandons: patience is 50 s); a
+    caller is blocked only if someone is on the line (waiting, not yet called back); an
+    unreached callback ends at its turn and the agent takes the next one at once."""
+    handle, offer = 100.0, 10.0
+    sc = one_channel(50.0, const(handle), 1, patience=const(50.0), queue_capacity=1,
+                     callback={"offer_after_s": offer, "accept_share": 1.0,
+                               "reach_share": reach}, horizon_hours=4.0)
+    tables, rec, lives = run(sc)
+    f = -INF
+    kept: list[tuple[float, float]] = []   # (join, start) of callers not blocked
+    expected: dict[int, dict[str, tuple[float, int]]] = {}
+    n_cb = n_blocked = n_unreached = 0
+    for c in lives:
+        t = c.arrive
+        if f <= t:
+            start = t
+        elif sum(1 for j, s in kept if j <= t < min(s, j + offer)) >= 1:
+            expected[c.cid] = {"blocked": (t, -1)}
+            n_blocked += 1
+            continue
+        else:
+            start = f
+        kept.append((t, start))
+        ev: dict[str, tuple[float, int]] = {}
+        if start > t:
+            ev["queue"] = (t, -1)
+        if start - t > offer:
+            ev["callback"] = (t + offer, -1)
+            n_cb += 1
+        if "unreached" in c.events:
+            assert "callback" in ev
+            ev["unreached"] = (start, -1)
+            n_unreached += 1
+        else:
+            ev.update(answered_at(t, t, start, handle, 0))
+            f = start + handle
+        expected[c.cid] = ev
+    check_against(lives, rec.horizon_s, expected)
+    assert n_cb > 10 and n_blocked > 3
+    m = replication_metrics(sc, tables, rec)
+    meas = measured(lives, rec.horizon_s)
+    assert m[("phone", "callbacks")] == sum("callback" in c.events for c in meas)
+    assert m[("phone", "callback_unreached")] == sum("unreached" in c.events for c in meas)
+    assert m[("phone", "abandoned")] == m[("phone", "callback_unreached")]
+    if reach == 1.0:
+        assert n_unreached == 0
+    else:
+        assert n_unreached > 3

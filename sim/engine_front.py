@@ -1,0 +1,172 @@
+"""Engine handlers, part 1: a contact's way in — arrival, the bot, joining the agent queue,
+being refused (blocked, closed), abandoning, and overflow to later routing steps.
+
+Mixed into :class:`sim.engine.Engine`; the state they use is set up there. Features with
+their own handlers hook in here at a single line each: retrials after a failed attempt
+(``self.retry``, sim/engine_retry.py), the callback offer to a queued caller
+(``self.callback``, idem), async opening hours and reserve agents (``self.async_gate``,
+sim/engine_async.py).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+
+from sim.entities import DONE, WAITING, Contact, Timer
+from sim.records import ABANDONED, BLOCKED, CLOSED, CONTAINED
+from sim.sources import ChannelSource, Customers
+
+
+class Front:
+    """Arrivals, the bot and the queue."""
+
+    def _arrive(self, ev: Timer) -> None:
+        ci = ev.arg
+        env = self.env
+        now = env._now
+        src = self.sources[ci]
+        gap = src.mean_gap_s
+        if gap:  # constant rate: skip the profile walk
+            nxt = now + src.exp() * gap
+        else:
+            nxt = src.clock.next_after(now, src.exp())
+        if nxt < self.arrivals_end:
+            Timer(env, nxt - now, self.on_arrive, ci)
+        self._enter(ci, src, src.primary, -1, now, False)
+
+    def _repeat_arrive(self, ev: Timer) -> None:
+        ci, ty = ev.arg
+        src = self.sources[ci]
+        self._enter(ci, src, src.repeat, ty, self.env.now, True)
+
+    def _enter(self, ci: int, src: ChannelSource, cust: Customers, ty: int, now: float,
+               repeat: int) -> None:
+        cid = self.n_contacts
+        self.n_contacts = cid + 1
+        if ty < 0:
+            if cust.single_type >= 0:
+                ty = cust.single_type
+            else:
+                k = bisect.bisect_right(cust.cum_shares, cust.mix_u())
+                ty = cust.type_ix[k if k < len(cust.type_ix) else -1]
+        measured = 0.0 <= now < self.horizon_s
+        c = Contact(cid, ci, ty, now, cust.work[ty](),
+                    cust.patience() if cust.patience is not None else math.inf,
+                    cust.res_u() if cust.res_u is not None else 0.0, repeat, measured)
+        if measured:
+            self.pending += 1
+        self._admit(c, src, cust, now)
+
+    def _admit(self, c: Contact, src: ChannelSource, cust: Customers, now: float) -> None:
+        """Trace the arrival, then the bot (if open) or the agent queue."""
+        if self.trace is not None:
+            self.trace.append((c.cid, now, "arrive", c.ch, c.ty, -1))
+        if cust.bot_time is not None and (src.bot_window is None
+                                          or src.bot_window.is_open(now)):
+            if c.measured:
+                self.bot_sessions[c.ch] += 1
+            bot_s = cust.bot_time()
+            contained = cust.bot_u() < src.containment[c.ty]  # type: ignore[index]
+            Timer(self.env, bot_s, self.on_contained if contained else self.on_escalated, c)
+        else:
+            self._join(c)
+
+    def _bot_contained(self, ev: Timer) -> None:
+        c = ev.arg
+        c.state = DONE
+        src = self.sources[c.ch]
+        if src.false_containment > 0.0 and src.more_u() < src.false_containment:
+            self._schedule_repeat(c)
+        if self.trace is not None:
+            self.trace.append((c.cid, self.env.now, "contained", c.ch, c.ty, -1))
+        self._finish(c, CONTAINED)
+
+    def _bot_escalated(self, ev: Timer) -> None:
+        c = ev.arg
+        factor, added_s = self.escalation[c.ch]
+        c.patience_s *= factor
+        c.extra_s += added_s
+        self._join(c)
+
+    def _schedule_repeat(self, c: Contact) -> None:
+        src = self.sources[c.ch]
+        Timer(self.env, src.repeat_delay(), self.on_repeat, (self.repeat_to[c.ch], c.ty))
+
+    def _join(self, c: Contact) -> None:
+        """The contact asks for an agent: served at once, queued, or blocked."""
+        now = self.env._now
+        c.join_t = now
+        ch = c.ch
+        qi = (ch * self.n_types + c.ty) * self.n_stages + c.stage
+        first_leg = c.transfers == 0
+        window = self.gate[ch]
+        if window is not None and first_leg and not window.is_open(now):
+            self._refuse(c, CLOSED, "closed")
+            return
+        if self.async_gate[ch] is None:
+            agent = self._find_agent(ch, self.first_by_q[qi])
+        else:  # async opening hours, reserve agents
+            agent = self._async_agent(ch, self.first_by_q[qi], now)
+        if agent is not None:
+            self._start(c, agent, now)
+            self._park_if_room(agent)
+            return
+        if first_leg and self.waiting[ch] >= self.capacity[ch]:
+            self._refuse(c, BLOCKED, "blocked")
+            return
+        c.state = WAITING
+        self.queues[qi].append(c)
+        self.waiting[ch] += 1
+        self.queue_level[ch * self.n_types + c.ty].change(now, 1)
+        if self.trace is not None:
+            self.trace.append((c.cid, now, "queue", ch, c.ty, -1))
+        if first_leg:
+            if c.patience_s < math.inf:
+                Timer(self.env, c.patience_s, self.on_renege, c)
+            cb = self.callback[ch]
+            if cb is not None:
+                Timer(self.env, cb.offer_after_s, self.on_offer, c)
+        for after_s, tiers in self.overflow_by_q[qi]:
+            Timer(self.env, after_s, self.on_overflow, (c, tiers, c.transfers))
+
+    def _refuse(self, c: Contact, outcome: int, event: str) -> None:
+        c.state = DONE
+        if self.trace is not None:
+            self.trace.append((c.cid, self.env.now, event, c.ch, c.ty, -1))
+        if self.retry[c.ch] is not None:
+            self._after_failure(c, outcome)
+        self._finish(c, outcome)
+
+    def _renege(self, ev: Timer) -> None:
+        c = ev.arg
+        if c.state != WAITING or c.transfers:  # answered, or a callback (never abandons)
+            return
+        now = self.env.now
+        c.state = DONE
+        c.first_wait = now - c.join_t
+        self.waiting[c.ch] -= 1
+        self.queue_level[c.ch * self.n_types + c.ty].change(now, -1)
+        if self.trace is not None:
+            self.trace.append((c.cid, now, "abandon", c.ch, c.ty, -1))
+        if self.retry[c.ch] is not None:
+            self._after_failure(c, ABANDONED)
+        self._finish(c, ABANDONED)
+
+    def _overflow(self, ev: Timer) -> None:
+        c, tiers, leg = ev.arg
+        if c.state > WAITING or c.transfers != leg:
+            return
+        now = self.env._now
+        if self.async_gate[c.ch] is None:
+            agent = self._find_agent(c.ch, tiers)
+        else:  # worked from the backlog when the channel opens
+            agent = self._async_agent(c.ch, tiers, now)
+        if agent is not None:
+            self.waiting[c.ch] -= 1
+            self.queue_level[c.ch * self.n_types + c.ty].change(now, -1)
+            if not c.state and not self._call_back(c, now):  # an unreached callback
+                self._dispatch(agent, now)
+                return
+            self._start(c, agent, now)  # the queue entry is skipped later (state != WAITING)
+            self._park_if_room(agent)

@@ -1,0 +1,485 @@
+"""`ccsim roadmap` with ``uncertain:`` inputs (SPEC §7.6): every draw is a roadmap of its
+own (other investments, phase effects, baseline or economics), its states simulated with
+the file's replications under common random numbers, then its business case computed
+(sim/economics.py). A state that is the same in several draws (e.g. the baseline when
+only phase inputs are uncertain, or every state when only money is) is simulated once:
+with the same seeds it would give the same numbers anyway, so this is exact.
+
+Paths: ``baseline.<scenario path>``, ``phases.<phase>.set.<scenario path>`` (replaces the
+phase's own entries it matches; ``apply: multiply`` then scales the value before the
+phase), ``phases.<phase>.investment`` / ``months``, and ``economics.<key>``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.costs import HOURS_PER_MONTH
+from sim.economics import ROADMAP_COLUMNS, cashflow, payback
+from sim.errors import InputError
+from sim.overrides import expand, is_count, matches
+from sim.results import write_csv
+from sim.roadmap import (
+    BASELINE,
+    Economics,
+    LoadedRoadmap,
+    Phase,
+    Roadmap,
+    RoadmapFile,
+    build_roadmap,
+    validate_roadmap,
+)
+from sim.stats import estimate
+from sim.uncertain import (
+    Uncertain,
+    as_applied,
+    check_draws,
+    check_support,
+    draw_values,
+    parse_uncertain,
+)
+from sim.uncertain import sample as lhs_sample
+from sim.uncertain_run import (
+    MAX_JOBS,
+    SENSITIVITY_COLUMNS,
+    VARIANCE_COLUMNS,
+    sensitivity_rows,
+    split_rows,
+    target_rows,
+)
+from sim.uncertain_stats import quantile, wilson
+
+PHASE_FIELDS = ("investment", "months")
+ECON_OUTPUTS = ["payback_month", "roi", "npv", "discounted_payback_month",
+                "cumulative_net_end"]
+
+
+# --------------------------------------------------------------------------- inputs
+
+def _target(rf: RoadmapFile, path: str) -> tuple[str, Any, list[str], str | None]:
+    """(kind, schema model, field parts, phase name) of an uncertain roadmap path."""
+    from sim.config import Scenario
+
+    parts = path.split(".")
+    names = [p.name for p in rf.roadmap.phases]
+    if parts[0] == BASELINE and len(parts) > 1:
+        return "baseline", Scenario, parts[1:], None
+    if parts[0] == "economics" and len(parts) == 2:
+        return "economics", Economics, parts[1:], None
+    if parts[0] == "phases" and len(parts) >= 3:
+        if parts[1] not in names:
+            raise ValueError(f"there is no phase '{parts[1]}' (phases: {', '.join(names)})")
+        if parts[2] == "set" and len(parts) > 3:
+            return "set", Scenario, parts[3:], parts[1]
+        if len(parts) == 3 and parts[2] in PHASE_FIELDS:
+            return "phase", Phase, parts[2:], parts[1]
+        raise ValueError(f"a phase's uncertain input is phases.{parts[1]}.set.<scenario "
+                         f"path> or phases.{parts[1]}.investment / months")
+    raise ValueError("a roadmap's uncertain path starts with baseline., phases.<phase>. "
+                     "or economics.")
+
+
+def roadmap_inputs(rf: RoadmapFile, draws: int | None
+                   ) -> tuple[dict[str, Uncertain], int, list[bool]]:
+    """The checked uncertain inputs, the number of draws, and which inputs are counts."""
+    file = str(rf.path)
+    dists = parse_uncertain(rf.data.get("uncertain"), file, rf.linemap)
+    n = check_draws(draws if draws is not None else rf.roadmap.draws, file,
+                    rf.linemap.get(("draws",), (file, None))[1])
+    plain = {k: v for k, v in rf.baseline.raw.items() if k != "variants"}
+    counts = []
+    for p, dist in dists.items():
+        line = rf.linemap.get(("uncertain", p), (file, None))[1]
+        try:
+            kind, model, parts, _ph = _target(rf, p)
+        except ValueError as exc:
+            raise InputError(str(exc), file=file, line=line, path=f"uncertain.{p}") from None
+        concrete = expand(plain, ".".join(parts), True) if model.__name__ == "Scenario" \
+            and kind in ("baseline", "set") else [parts]
+        if kind == "baseline" and not expand(plain, ".".join(parts), dist.apply == "set"):
+            raise InputError("this path matches nothing in the baseline scenario",
+                             file=file, line=line, path=f"uncertain.{p}")
+        for c in concrete or [parts]:
+            check_support(p, dist, model, c, file, line)
+        counts.append(bool(concrete) and all(is_count(model, c) for c in concrete))
+    return dists, n, counts
+
+
+def _with_draw(rf: RoadmapFile, dists: dict[str, Uncertain], x: np.ndarray,
+               counts: list[bool]) -> tuple[dict, list[tuple[str, object]], list[str]]:
+    """(roadmap data, baseline changes, shown values) of one draw."""
+    data = copy.deepcopy(rf.data)
+    base_changes: list[tuple[str, object]] = []
+    shown = []
+    for (p, dist), xi, count in zip(dists.items(), x, counts, strict=True):
+        kind, _m, parts, ph = _target(rf, p)
+        val = dist.value(float(xi), count)
+        shown.append(f"{p} = {val}")
+        rest = ".".join(parts)
+        if kind == "baseline":
+            base_changes.append((rest, val))
+        elif kind == "economics":
+            if not isinstance(data.get("economics"), dict):
+                data["economics"] = {}
+            data["economics"][rest] = val
+        else:
+            phase = next(q for q in data["phases"] if q.get("name") == ph)
+            if kind == "phase":
+                phase[rest] = round(float(val)) if rest == "months" else val  # type: ignore[arg-type]
+            else:
+                own = {k: v for k, v in (phase.get("set") or {}).items()
+                       if not (k == rest or matches(rest, k))}
+                own[rest] = val
+                phase["set"] = own
+    return data, base_changes, shown
+
+
+def draw_roadmap(rf: RoadmapFile, dists: dict[str, Uncertain], x: np.ndarray,
+                 counts: list[bool], reps: int | None, seed: int | None, what: str
+                 ) -> tuple[LoadedRoadmap, Roadmap]:
+    data, base_changes, shown = _with_draw(rf, dists, x, counts)
+    file = str(rf.path)
+    try:
+        rm = validate_roadmap(data, file, rf.linemap)
+        return build_roadmap(rf, reps, seed, base_changes, rm=rm), rm
+    except InputError as err:
+        key = next((p for p in dists if err.path and (
+            matches(".".join(_target(rf, p)[2]), err.path.split(".set.")[-1])
+            or err.path.endswith(p))), None)
+        where = rf.linemap.get(("uncertain", key) if key else ("uncertain",), (file, None))
+        raise InputError(f"{what} of the uncertain inputs ({'; '.join(shown)}) gives an "
+                         f"invalid roadmap: {err.message}", file=where[0], line=where[1],
+                         path=err.path) from None
+
+
+def check_extremes(rf: RoadmapFile, dists: dict[str, Uncertain], counts: list[bool]) -> None:
+    """Build the roadmap with each input at either end of its support (the others at
+    their medians): a factor or a phase change that can leave a valid range is exit 2."""
+    mid = np.array([d.nominal for d in dists.values()])
+    for j, dist in enumerate(dists.values()):
+        for end, v in zip(("low", "high"), dist.support, strict=True):
+            if not math.isfinite(v):
+                continue
+            x = mid.copy()
+            x[j] = v
+            draw_roadmap(rf, dists, x, counts, None, None,
+                         f"the {end} end of the support of uncertain.{list(dists)[j]}")
+
+
+# --------------------------------------------------------------------------- running
+
+def _state_key(sc: Any) -> str:
+    return hashlib.sha256(sc.model_dump_json().encode()).hexdigest()
+
+
+def plan_draws(rf: RoadmapFile, draws: int | None, reps: int | None, seed: int | None
+               ) -> dict[str, Any]:
+    """Inputs, draws, each draw's roadmap, and the distinct states to simulate."""
+    dists, n, counts = roadmap_inputs(rf, draws)
+    check_extremes(rf, dists, counts)
+    seed_ = rf.baseline.scenario.seed if seed is None else seed
+    values = as_applied(dists, draw_values(dists, lhs_sample(dists, n, seed_)), counts)
+    lrs = [draw_roadmap(rf, dists, values[d], counts, reps, seed, f"draw {d}")
+           for d in range(n)]
+    unique: dict[str, str] = {}
+    options: list[tuple[str, str, Any]] = []
+    mapping: dict[tuple[int, str], str] = {}
+    for d, (lr, _rm) in enumerate(lrs):
+        for p in lr.points:
+            key = _state_key(p.scenario)
+            if key not in unique:
+                unique[key] = f"{p.variant}#{d}"
+                options.append((rf.roadmap.roadmap, unique[key], p.scenario))
+            mapping[(d, p.variant)] = unique[key]
+    n_reps = lrs[0][0].points[0].scenario.replications
+    if len(options) * n_reps > MAX_JOBS:
+        raise InputError(f"{len(options):,} distinct states x {n_reps} replications is more "
+                         f"than {MAX_JOBS:,} simulations; use fewer draws or replications",
+                         file=str(rf.path), path="draws")
+    return {"dists": dists, "n": n, "values": values, "lrs": lrs, "options": options,
+            "mapping": mapping, "reps": n_reps}
+
+
+def option_costs(replications: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(labour, total) per replication of every simulated option, over its horizon."""
+    r = replications[(replications["scope"] == "cost")
+                     & replications["metric"].isin(["labor", "total"])]
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for opt, g in r.groupby("variant", sort=False):
+        piv = g.pivot_table(index="replication", columns="metric", values="value",
+                            aggfunc="first").sort_index()
+        out[str(opt)] = (piv["labor"].to_numpy(dtype=float), piv["total"].to_numpy(dtype=float))
+    return out
+
+
+def economics_by_draw(plan: dict[str, Any], replications: pd.DataFrame) -> dict[str, Any]:
+    """Each draw's business case from the simulated states' replications."""
+    by_opt = option_costs(replications)
+    keys = ("cum", "dcum", "pay", "dpay", "roi", "npv", "end", "npv_r", "roi_r", "end_r",
+            "invest", "operating", "baseline", "net", "dnet", "cf")
+    out: dict[str, Any] = {k: [] for k in keys}
+    out["state_op"], out["state_sav"] = {}, {}
+    out["state_op_r"], out["state_sav_r"] = {}, {}   # per replication (of the last draw)
+    n = plan["n"]
+    for d, (lr, rm) in enumerate(plan["lrs"]):
+        costs = {}
+        for p in lr.points:
+            labour, total = by_opt[plan["mapping"][(d, p.variant)]]
+            scale = HOURS_PER_MONTH / p.scenario.horizon_hours
+            costs[p.variant] = (labour * scale, (total - labour) * scale)
+        base = sum(costs[BASELINE])
+        for p in lr.points:
+            op = sum(costs[p.variant])
+            out["state_op"].setdefault(p.variant, [math.nan] * n)[d] = float(op.mean())
+            out["state_sav"].setdefault(p.variant, [math.nan] * n)[d] = float(
+                (base - op).mean())
+            out["state_op_r"][p.variant], out["state_sav_r"][p.variant] = op, base - op
+        cf = cashflow(lr, costs, rm)
+        cum, dcum = cf.cumulative, cf.discounted_cumulative
+        out["cum"].append(cum.mean(axis=0))
+        out["dcum"].append(dcum.mean(axis=0))
+        out["pay"].append(payback(cum.mean(axis=0)))
+        out["dpay"].append(payback(dcum.mean(axis=0)))
+        roi = cf.roi
+        out["roi_r"].append(roi if roi is not None else np.full(cum.shape[0], math.nan))
+        out["roi"].append(float(np.mean(roi)) if roi is not None else math.nan)
+        out["npv_r"].append(cf.npv)
+        out["npv"].append(float(cf.npv.mean()))
+        out["end_r"].append(cum[:, -1])
+        out["end"].append(float(cum[:, -1].mean()))
+        out["invest"].append(cf.invest)
+        out["operating"].append(cf.operating.mean(axis=0))
+        out["baseline"].append(cf.baseline.mean(axis=0))
+        out["net"].append(cf.net.mean(axis=0))
+        out["dnet"].append((cf.net * cf.discount[None, :]).mean(axis=0))
+        out["cf"].append(cf)
+    return out
+
+
+def roadmap_outputs(plan: dict[str, Any], eco: dict[str, Any], name: str, horizon: int
+                    ) -> tuple[pd.DataFrame, list[list[Any]]]:
+    """roadmap.csv over the draws, and the scope `roadmap` summary rows."""
+    n = plan["n"]
+    width = min(len(c) for c in eco["cum"])
+    cum = np.array([c[:width] for c in eco["cum"]])
+    dcum = np.array([c[:width] for c in eco["dcum"]])
+    pay = np.array(eco["pay"])
+    est = [estimate(list(cum[:, m])) for m in range(width)]
+    first_cf = eco["cf"][0]
+    paid_by = [wilson(int(np.sum(pay <= m + 1)), n) for m in range(width)]
+    table = pd.DataFrame({
+        "month": np.arange(1, width + 1),
+        "phase": first_cf.phase_of[:width],
+        "investment": np.mean([i[:width] for i in eco["invest"]], axis=0),
+        "operating_cost": np.mean([o[:width] for o in eco["operating"]], axis=0),
+        "baseline_operating_cost": np.mean([b[:width] for b in eco["baseline"]], axis=0),
+        "net_savings": np.mean([x[:width] for x in eco["net"]], axis=0),
+        "cumulative_net": [e.mean for e in est],
+        "cumulative_net_low": [e.ci_low for e in est],
+        "cumulative_net_high": [e.ci_high for e in est],
+        "wage_factor": first_cf.wage[:width], "volume_factor": first_cf.volume[:width],
+        "discounted_net": np.mean([x[:width] for x in eco["dnet"]], axis=0),
+        "discounted_cumulative_net": dcum.mean(axis=0)})[ROADMAP_COLUMNS]
+    for q in (10, 50, 90):
+        table[f"cumulative_net_p{q}"] = np.percentile(cum, q, axis=0)
+    table["p_paid_back"] = [p for p, _, _ in paid_by]
+    table["p_paid_back_low"] = [lo for _, lo, _ in paid_by]
+    table["p_paid_back_high"] = [hi for _, _, hi in paid_by]
+    r = n * plan["reps"]
+    mean_curve = table["cumulative_net"].to_numpy()
+    p_lo, p_hi = (payback(table["cumulative_net_high"].to_numpy()),
+                  payback(table["cumulative_net_low"].to_numpy()))
+    within = wilson(int(np.isfinite(pay).sum()), n)
+    roi, npv, end = (estimate(eco[k]) for k in ("roi", "npv", "end"))
+    dmean = dcum.mean(axis=0)
+    rows = [
+        ["payback_month", payback(mean_curve), p_lo, p_hi],
+        ["payback_month_low", p_lo, math.nan, math.nan],
+        ["payback_month_high", p_hi, math.nan, math.nan],
+        ["roi", roi.mean, roi.ci_low, roi.ci_high],
+        ["npv", npv.mean, npv.ci_low, npv.ci_high],
+        ["discounted_payback_month", payback(dmean), math.nan, math.nan],
+        ["investment", float(np.mean([i.sum() for i in eco["invest"]])), math.nan, math.nan],
+        ["cumulative_net_end", end.mean, end.ci_low, end.ci_high],
+        ["horizon_months", float(horizon), math.nan, math.nan],
+        *[[f"payback_month_p{q}", quantile(pay, q / 100, never=True), math.nan, math.nan]
+          for q in (10, 50, 90)],
+        ["p_payback_within_horizon", *within],
+        *[[f"roi_p{q}", quantile(np.array(eco["roi"]), q / 100), math.nan, math.nan]
+          for q in (10, 50, 90)],
+        ["npv_p50", quantile(np.array(eco["npv"]), 0.5), math.nan, math.nan],
+        ["draws", float(n), math.nan, math.nan]]
+    return table, [[name, "roadmap", "roadmap", m, a, b, c, r] for m, a, b, c in rows]
+
+
+def state_rows(plan: dict[str, Any], summary: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Summary rows of every state over the draws, and each state's draw means
+    {(variant, "scope.metric"): array over draws}."""
+    idx = summary.set_index(["variant", "scope", "metric"])["mean"]
+    means: dict[tuple[str, str], list[float]] = {}
+    order: list[str] = []
+    for d, (lr, _rm) in enumerate(plan["lrs"]):
+        for p in lr.points:
+            if p.variant not in order:
+                order.append(p.variant)
+            opt = plan["mapping"][(d, p.variant)]
+            sub = idx.loc[opt] if opt in idx.index.get_level_values(0) else None
+            if sub is None:
+                continue
+            for (scope, metric), v in sub.items():
+                means.setdefault((p.variant, f"{scope}.{metric}"), [math.nan] * plan["n"])[d] \
+                    = float(v)
+    name = plan["lrs"][0][1].roadmap
+    rows = []
+    for v in order:
+        single = _single_option(plan, v)
+        if single is not None:  # the same state in every draw: its replications' CI
+            own = summary[summary["variant"] == single]
+            rows += [[name, v, *r[2:]] for r in own.itertuples(index=False, name=None)]
+            continue
+        for (vv, sm), vals in means.items():
+            if vv != v:
+                continue
+            e = estimate(vals)
+            scope, metric = sm.split(".", 1)
+            rows.append([name, v, scope, metric, e.mean, e.ci_low, e.ci_high,
+                         e.n * plan["reps"]])
+    df = pd.DataFrame(rows, columns=list(summary.columns))
+    return df, {k: np.array(v, dtype=float) for k, v in means.items()}
+
+
+def _single_option(plan: dict[str, Any], variant: str) -> str | None:
+    """The option simulated for ``variant`` when it is the same state in every draw."""
+    opts = {plan["mapping"].get((d, variant)) for d in range(plan["n"])}
+    return next(iter(opts)) if len(opts) == 1 and None not in opts else None
+
+
+def cost_rows(plan: dict[str, Any], eco: dict[str, Any], name: str) -> list[list[Any]]:
+    """operating_per_month / savings_per_month of every state, over the draws, and each
+    phase's investment (mean over the draws)."""
+    rows = []
+    r = plan["n"] * plan["reps"]
+    for v, vals in eco["state_op"].items():
+        single = _single_option(plan, v) is not None and _single_option(
+            plan, BASELINE) is not None
+        for metric, data, reps in (("operating_per_month", vals, eco["state_op_r"][v]),
+                                   ("savings_per_month", eco["state_sav"][v],
+                                    eco["state_sav_r"][v])):
+            e = estimate(list(reps) if single else data)
+            rows.append([name, v, "cost", metric, e.mean, e.ci_low, e.ci_high,
+                         plan["reps"] if single else r])
+    for ph in plan["lrs"][0][1].phases:
+        inv = [next(q.investment for q in rm.phases if q.name == ph.name)
+               for _lr, rm in plan["lrs"]]
+        e = estimate(inv)
+        rows.append([name, ph.name, "roadmap", "investment", e.mean, e.ci_low, e.ci_high, r])
+    return rows
+
+
+def write_all(out: Path, tables: dict[str, pd.DataFrame]) -> None:
+    for name in ("uncertainty", "sensitivity", "variance", "targets", "roadmap"):
+        write_csv(out / f"{name}.csv", tables[name])
+
+
+__all__ = ["plan_draws", "economics_by_draw", "roadmap_outputs", "state_rows",
+           "SENSITIVITY_COLUMNS", "VARIANCE_COLUMNS", "sensitivity_rows", "split_rows",
+           "target_rows", "write_all"]
+
+
+def run_uncertain_roadmap(rf: RoadmapFile, *, draws: int | None, reps: int | None,
+                          seed: int | None, folder: Path, workers: int | None, quiet: bool,
+                          as_json: bool, backend: str, scheduler: str | None,
+                          title: str | None, compact: set[str] | None,
+                          meta: dict, path: Path) -> dict:
+    """``ccsim roadmap`` of a roadmap file with an ``uncertain:`` block."""
+    from sim.study import Study, run_study
+
+    plan = plan_draws(rf, draws, reps, seed)
+    dists, n, values = plan["dists"], plan["n"], plan["values"]
+    names = list(dists)
+    lr0, rm0 = plan["lrs"][0]
+    name = rm0.roadmap
+    horizon = rf.roadmap.horizon
+    phases = [BASELINE, *[p.name for p in rm0.phases]]
+    n_reps = plan["reps"]
+
+    def extend(tables: dict[str, pd.DataFrame], meta_: dict) -> None:
+        eco = economics_by_draw(plan, tables["replications"])
+        months, rrows = roadmap_outputs(plan, eco, name, horizon)
+        states, means = state_rows(plan, tables["summary"])
+        extra = pd.DataFrame(rrows + cost_rows(plan, eco, name),
+                             columns=list(tables["summary"].columns))
+        tables["summary"] = pd.concat([states, extra], ignore_index=True)
+        tables["roadmap"] = months
+        trows, srows, vrows, unc = [], [], [], []
+        targets = lr0.points[0].scenario.targets
+        outputs = list(dict.fromkeys([t.metric for t in targets] + ["cost.total"]))
+        pay = np.array(eco["pay"], dtype=float)
+        econ_vals = {"payback_month": pay, "roi": np.array(eco["roi"]),
+                     "npv": np.array(eco["npv"]),
+                     "discounted_payback_month": np.array(eco["dpay"], dtype=float),
+                     "cumulative_net_end": np.array(eco["end"])}
+        for d in range(n):
+            unc.append([d, "roadmap", *values[d], *(econ_vals[k][d] for k in ECON_OUTPUTS),
+                        *([math.nan] * len(outputs))])
+        for o in ("payback_month", "roi", "npv"):
+            srows += sensitivity_rows(o, values, names, econ_vals[o],
+                                      float(horizon + 1) if o == "payback_month" else None)
+        for o, key in (("npv", "npv_r"), ("roi", "roi_r"), ("cumulative_net_end", "end_r")):
+            vrows.append(split_rows(o, np.array(eco[key])))
+        for v in [p.variant for p in lr0.points if "~" not in p.variant]:
+            dm = {o: means.get((v, o), np.full(n, math.nan)) for o in outputs}
+            trows += target_rows(name, v, targets, dm)
+            if v not in phases:
+                continue
+            for d in range(n):
+                unc.append([d, v, *values[d], *([math.nan] * len(ECON_OUTPUTS)),
+                            *(dm[o][d] for o in outputs)])
+            for o in outputs:
+                label = f"{v}:{o}"
+                srows += sensitivity_rows(label, values, names, dm[o])
+                scope, metric = o.split(".")
+                opts = [plan["mapping"].get((d, v)) for d in range(n)]
+                vrows.append(split_rows(label, _rep_values(tables["replications"], opts,
+                                                           scope, metric, n_reps)))
+        from sim.results import TARGET_COLUMNS
+        from sim.uncertain_run import P_COLUMNS
+
+        tables["uncertainty"] = pd.DataFrame(unc, columns=["draw", "variant", *names,
+                                                           *ECON_OUTPUTS, *outputs])
+        tables["sensitivity"] = pd.DataFrame(srows, columns=SENSITIVITY_COLUMNS)
+        tables["variance"] = pd.DataFrame(vrows, columns=VARIANCE_COLUMNS)
+        tables["targets"] = pd.DataFrame(trows, columns=[*TARGET_COLUMNS, *P_COLUMNS])
+        write_all(folder, tables)
+        meta_.update({"draws": n, "uncertain": names, "distinct_states": len(plan["options"]),
+                      "sampling": "latin hypercube (scipy.stats.qmc, scrambled)"})
+
+    def printer(term, tables: dict[str, pd.DataFrame]) -> None:  # noqa: ANN001
+        from sim.console_uncertainty import print_uncertain_roadmap
+
+        print_uncertain_roadmap(term, tables, lr0, phases, n, n_reps, horizon, title,
+                                compact)
+
+    first = lr0.points[0].scenario
+    resolved = {"roadmap": {**lr0.raw, "draws": n}, "baseline": {
+        **{k: v for k, v in rf.baseline.raw.items() if k != "variants"},
+        "seed": first.seed, "replications": first.replications}}
+    return run_study(Study(
+        "roadmap", name, plan["options"], folder, workers, False, quiet, as_json,
+        title or f"roadmap {name}: {n} draws of {len(dists)} uncertain input(s)", meta,
+        resolved, backend=backend, scheduler=scheduler, extend=extend, printer=printer))
+
+
+def _rep_values(replications: pd.DataFrame, opts: list[str | None], scope: str, metric: str,
+                reps: int) -> np.ndarray:
+    from sim.uncertain_run import rep_matrix
+
+    names = [o or "" for o in opts]
+    return rep_matrix(replications, names, scope, metric, reps)
