@@ -18,17 +18,33 @@ from typing import Annotated
 import typer
 
 from sim.errors import InputError
+from sim.limits import (
+    MAX_AGENTS,
+    MAX_DURATION_S,
+    MAX_RATE_PER_HOUR,
+    MAX_REPLICATIONS,
+    MAX_SEED,
+    MAX_WORKERS,
+)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="ccsim: contact-center simulator. Scenarios in YAML, results in CSV/HTML.")
 
 EXIT_OK, EXIT_TARGETS, EXIT_INPUT, EXIT_FAILED = 0, 1, 2, 3
+# click's exceptions, wherever this typer takes click from (recent typers vendor it)
+_click = sys.modules[typer.BadParameter.__module__]
 ROOT = Path(__file__).resolve().parent
 
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Results folder "
                    "(default results/<name>/<UTC timestamp>/).")]
-WorkersOpt = Annotated[int | None, typer.Option("--workers", min=1,
+WorkersOpt = Annotated[int | None, typer.Option("--workers", min=1, max=MAX_WORKERS,
                        help="Worker processes (default: all cores; 1 = in-process).")]
+RepsOpt = Annotated[int | None, typer.Option("--reps", min=1, max=MAX_REPLICATIONS,
+                    help="Replications (default: the scenario's).")]
+Reps2Opt = Annotated[int | None, typer.Option("--reps", min=2, max=MAX_REPLICATIONS,
+                     help="Replications (default: the scenario's).")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", min=0, max=MAX_SEED,
+                    help="Base seed (default: the scenario's).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="Print nothing but errors.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable summary on stdout.")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a field: "
@@ -40,7 +56,7 @@ DrawsOpt = Annotated[int | None, typer.Option("--draws", min=1, help="Draws of t
 TargetCiOpt = Annotated[list[str] | None, typer.Option("--target-ci", help="Add replications "
                         "until a metric's 95% CI half-width is at most a value: "
                         "SCOPE.METRIC=HALF_WIDTH (repeatable; cap --max-reps).")]
-MaxRepsOpt = Annotated[int, typer.Option("--max-reps", min=2,
+MaxRepsOpt = Annotated[int, typer.Option("--max-reps", min=2, max=MAX_REPLICATIONS,
                        help="Cap on replications per option for --target-ci.")]
 BackendOpt = Annotated[str, typer.Option("--backend", help="Where replications run: local "
                        "(process pool) or dask (a dask.distributed cluster).")]
@@ -52,14 +68,16 @@ def _parse_target_ci(items: list[str] | None) -> dict[tuple[str, str], float]:
     out: dict[tuple[str, str], float] = {}
     for item in items or []:
         metric, _, value = item.partition("=")
+        shown = repr(item if len(item) <= 60 else item[:57] + "...")
         try:
             half = float(value)
             scope, name = metric.split(".")
         except ValueError:
-            raise InputError(f"--target-ci {item!r}: expected SCOPE.METRIC=HALF_WIDTH, "
+            raise InputError(f"--target-ci {shown}: expected SCOPE.METRIC=HALF_WIDTH, "
                              "e.g. phone.asa_s=2") from None
-        if half <= 0:
-            raise InputError(f"--target-ci {item!r}: the half-width must be > 0")
+        if not math.isfinite(half) or half <= 0:
+            raise InputError(f"--target-ci {shown}: the half-width must be a finite number "
+                             "> 0")
         out[(scope, name)] = half
     return out
 
@@ -73,8 +91,18 @@ def _fail_input(err: InputError) -> None:
 
 
 def _default_out(name: str) -> Path:
+    from sim.paths import safe_name
+
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return Path("results") / name / stamp
+    return Path("results") / safe_name(name) / stamp
+
+
+def _finite(value: float | None) -> float | None:
+    """Typer callback: a float option must be a finite number (click lets nan through
+    its min/max checks and reads inf)."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter("must be a finite number")
+    return value
 
 
 def _parse_sets(sets: list[str] | None) -> list[tuple[str, object]]:
@@ -125,8 +153,11 @@ def _hard_exit(code: int) -> None:
     """Exit at once after a failed or interrupted run. Everything is written (atomically)
     by now; a process pool stopped by Ctrl-C can leave a manager thread that the normal
     interpreter shutdown would wait for without end."""
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # e.g. stdout piped into `head`, already closed
+            pass
     os._exit(code)
 
 
@@ -139,10 +170,7 @@ def _exit_for(result: dict, fail_on_missed: bool) -> None:
 
 @app.command()
 def run(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-        reps: Annotated[int | None, typer.Option("--reps", min=1,
-                        help="Replications (default: the scenario's).")] = None,
-        seed: Annotated[int | None, typer.Option("--seed", min=0,
-                        help="Base seed (default: the scenario's).")] = None,
+        reps: RepsOpt = None, seed: SeedOpt = None,
         out: OutOpt = None, workers: WorkersOpt = None,
         trace: Annotated[bool, typer.Option("--trace",
                          help="Also write contacts.parquet (one row per contact event).")
@@ -166,34 +194,37 @@ def run(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
 @app.command()
 def compare(scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files; "
                                    "the first is the reference.")],
-            reps: Annotated[int | None, typer.Option("--reps", min=1,
-                            help="Replications (default: the first scenario's).")] = None,
-            seed: Annotated[int | None, typer.Option("--seed", min=0,
-                            help="Seed for all options (default: the first scenario's).")
-                            ] = None,
+            reps: RepsOpt = None, seed: SeedOpt = None,
             out: OutOpt = None, workers: WorkersOpt = None, quiet: QuietOpt = False,
             as_json: JsonOpt = False, fail_on_missed_targets: FailOpt = False,
             backend: BackendOpt = "local", scheduler: SchedulerOpt = None) -> None:
     """Run scenarios (and their variants) with common random numbers; paired differences."""
+    try:
+        result = _compare(scenarios, reps, seed, out, workers, quiet, as_json, backend,
+                          scheduler)
+    except InputError as err:
+        _fail_input(err)
+    _exit_for(result, fail_on_missed_targets)
+
+
+def _compare(scenarios: list[Path], reps: int | None, seed: int | None, out: Path | None,
+             workers: int | None, quiet: bool, as_json: bool, backend: str,
+             scheduler: str | None) -> dict:
     from sim.api import compare_options
     from sim.scenario import load_scenario
     from sim.study import Study, run_study
 
-    try:
-        loaded = [load_scenario(p) for p in scenarios]
-    except InputError as err:
-        _fail_input(err)
+    loaded = [load_scenario(p) for p in scenarios]
     first = loaded[0].scenario
     options, resolved = compare_options(loaded, reps=reps, seed=seed)
     title = "compare: " + " vs ".join(ld.scenario.name for ld in loaded)
-    result = run_study(Study(
+    return run_study(Study(
         "compare", first.name, options, out or _default_out(f"compare-{first.name}"), workers,
         False, quiet, as_json, title,
         {"scenario_files": [str(p) for p in scenarios],
          "scenario_sha256": [ld.file_hash for ld in loaded]}, resolved,
         backend=backend,
         scheduler=scheduler))
-    _exit_for(result, fail_on_missed_targets)
 
 
 @app.command()
@@ -201,8 +232,7 @@ def sweep(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
           sets: Annotated[list[str] | None, typer.Option("--set", help="A grid axis: "
                           "PATH=V1,V2,... or PATH=START:STOP:STEP; repeatable (default: the "
                           "file's sweep: block).")] = None,
-          reps: Annotated[int | None, typer.Option("--reps", min=1)] = None,
-          seed: Annotated[int | None, typer.Option("--seed", min=0)] = None,
+          reps: RepsOpt = None, seed: SeedOpt = None,
           out: OutOpt = None, workers: WorkersOpt = None, quiet: QuietOpt = False,
           as_json: JsonOpt = False, fail_on_missed_targets: FailOpt = False,
           backend: BackendOpt = "local", scheduler: SchedulerOpt = None) -> None:
@@ -221,11 +251,13 @@ def _sweep(path: Path, sets: list[str] | None, reps: int | None, seed: int | Non
     import hashlib
 
     from sim import sweep as sw
+    from sim.limits import check_work
+    from sim.paths import safe_name
     from sim.results import write_csv
     from sim.runner import RepResult
     from sim.scenario import load_scenario, validate_mapping
     from sim.stats import estimate, target_status
-    from sim.study import Study, run_study
+    from sim.study import Study, begin_folder, run_study
     from sim.yamlio import apply_overrides
 
     loaded = load_scenario(path)
@@ -239,21 +271,26 @@ def _sweep(path: Path, sets: list[str] | None, reps: int | None, seed: int | Non
     plain = {k: v for k, v in loaded.raw.items() if k not in ("variants", "sweep")}
     plain.update(update)
     grid_id = hashlib.sha256(repr((loaded.file_hash, grid, update)).encode()).hexdigest()[:10]
-    folder = out or Path("results") / base.name / f"sweep-{grid_id}"
+    folder = out or Path("results") / safe_name(base.name) / f"sweep-{grid_id}"
+    n_points = math.prod(len(v) for _, v in grid)
+    check_work([base] * n_points, replications=[update["replications"]] * n_points,
+               what="this sweep")  # a first estimate, before validating every point
     options, keys, pairs_of = [], {}, {}
     for name, pairs in sw.points(grid):
         data = apply_overrides(plain, pairs)
         try:
             sc = validate_mapping(data, file=str(path), linemap={})
         except InputError as err:
-            raise InputError(f"sweep point '{name}': {err.message}", file=str(path),
+            shown = name if len(name) <= 80 else name[:77] + "..."
+            raise InputError(f"sweep point '{shown}': {err.message}", file=str(path),
                              path=err.path) from None
         options.append((base.name, name, sc))
         keys[name] = sw.point_key(data, sc.seed, sc.replications)
         pairs_of[name] = pairs
+    begin_folder(folder, {"command": "sweep", "scenario": base.name})
     done_before: list[RepResult] = []
     for _, name, _sc in options:
-        done_before += sw.load_point(folder, keys[name]) or []
+        done_before += sw.load_point(folder, keys[name], name) or []
     columns = list(dict.fromkeys(
         [tuple(t.metric.split(".")) for t in base.targets]
         + [("all", "asa_s"), ("all", "service_level"), ("all", "abandon_rate"),
@@ -302,8 +339,7 @@ def _sweep(path: Path, sets: list[str] | None, reps: int | None, seed: int | Non
 
 @app.command()
 def optimize(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-             reps: Annotated[int | None, typer.Option("--reps", min=2)] = None,
-             seed: Annotated[int | None, typer.Option("--seed", min=0)] = None,
+             reps: Reps2Opt = None, seed: SeedOpt = None,
              out: OutOpt = None, workers: WorkersOpt = None, quiet: QuietOpt = False,
              as_json: JsonOpt = False,
              tier: Annotated[list[str] | None, typer.Option(
@@ -321,26 +357,35 @@ def optimize(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file."
 def _optimize(path: Path, reps: int | None, seed: int | None, out: Path | None,
               workers: int | None, quiet: bool, as_json: bool,
               tiers: list[str] | None) -> dict:
+    from sim import interrupts
+    from sim.limits import check_work
     from sim.optimize_run import choose_tiers, run_optimize
+    from sim.results import mark_incomplete
     from sim.scenario import load_scenario
+    from sim.study import begin_folder
 
     loaded = load_scenario(path)
     sc = loaded.scenario.model_copy(update={k: v for k, v in (
         ("replications", reps), ("seed", seed)) if v is not None})
     chosen = choose_tiers(sc, tiers, str(path))
+    check_work([sc], what="one staffing evaluation of optimize")
+    folder = out or _default_out(f"optimize-{sc.name}")
+    meta = {"command": "optimize", "scenario": sc.name, "scenario_file": str(path)}
+    begin_folder(folder, meta)
     log = (lambda _m: None) if quiet or as_json else (lambda m: typer.echo(m))
     try:
-        return run_optimize(loaded, sc, out or _default_out(f"optimize-{sc.name}"), chosen,
-                            workers, quiet, as_json, log)
-    except RuntimeError:
-        typer.echo("optimize interrupted: no staffing written", err=True)
+        return run_optimize(loaded, sc, folder, chosen, workers, quiet, as_json, log)
+    except (RuntimeError, KeyboardInterrupt):
+        with interrupts.held():
+            mark_incomplete(folder, meta, "interrupted")
+            typer.echo(f"optimize interrupted during the search: no staffing written; "
+                       f"{folder}/summary.json says complete: false", err=True)
         _hard_exit(EXIT_FAILED)
 
 
 @app.command()
 def roadmap(file: Annotated[Path, typer.Argument(help="Roadmap YAML file (SPEC §4).")],
-            reps: Annotated[int | None, typer.Option("--reps", min=2)] = None,
-            seed: Annotated[int | None, typer.Option("--seed", min=0)] = None,
+            reps: Reps2Opt = None, seed: SeedOpt = None,
             out: OutOpt = None, workers: WorkersOpt = None, quiet: QuietOpt = False,
             as_json: JsonOpt = False, fail_on_missed: FailOpt = False,
             backend: BackendOpt = "local", scheduler: SchedulerOpt = None,
@@ -407,12 +452,17 @@ def validate(file: Annotated[Path, typer.Argument(help="Scenario or roadmap YAML
 
 
 @app.command()
-def erlang(rate_per_hour: Annotated[float, typer.Option("--rate-per-hour", min=0.0)],
-           aht_s: Annotated[float, typer.Option("--aht-s", min=0.0)],
-           agents: Annotated[int, typer.Option("--agents", min=1)],
-           patience_s: Annotated[float | None, typer.Option("--patience-s", min=0.0,
-                                 help="Mean patience: Erlang A (M/M/c+M).")] = None,
-           threshold_s: Annotated[float, typer.Option("--threshold-s", min=0.0)] = 20.0,
+def erlang(rate_per_hour: Annotated[float, typer.Option(
+               "--rate-per-hour", min=0.0, max=MAX_RATE_PER_HOUR, callback=_finite)],
+           aht_s: Annotated[float, typer.Option("--aht-s", min=0.0, max=MAX_DURATION_S,
+                                                callback=_finite)],
+           agents: Annotated[int, typer.Option("--agents", min=1, max=MAX_AGENTS)],
+           patience_s: Annotated[float | None, typer.Option(
+               "--patience-s", min=0.0, max=MAX_DURATION_S, callback=_finite,
+               help="Mean patience: Erlang A (M/M/c+M).")] = None,
+           threshold_s: Annotated[float, typer.Option("--threshold-s", min=0.0,
+                                                      max=MAX_DURATION_S, callback=_finite)
+                                  ] = 20.0,
            as_json: JsonOpt = False) -> None:
     """Closed-form Erlang C (or Erlang A with --patience-s) for a quick cross-check."""
     from dataclasses import asdict
@@ -422,12 +472,16 @@ def erlang(rate_per_hour: Annotated[float, typer.Option("--rate-per-hour", min=0
     if aht_s <= 0 or (patience_s is not None and patience_s <= 0):
         typer.echo("error: --aht-s and --patience-s must be greater than 0", err=True)
         raise typer.Exit(EXIT_INPUT)
-    if patience_s is None:
-        res = erlang_c_metrics(rate_per_hour, aht_s, agents, threshold_s)
-        model = "Erlang C (M/M/c)"
-    else:
-        res = erlang_a_metrics(rate_per_hour, aht_s, agents, patience_s, threshold_s)
-        model = "Erlang A (M/M/c+M)"
+    try:
+        if patience_s is None:
+            res = erlang_c_metrics(rate_per_hour, aht_s, agents, threshold_s)
+            model = "Erlang C (M/M/c)"
+        else:
+            res = erlang_a_metrics(rate_per_hour, aht_s, agents, patience_s, threshold_s)
+            model = "Erlang A (M/M/c+M)"
+    except (ValueError, OverflowError, ZeroDivisionError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_INPUT) from None
     if as_json:
         doc = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
                for k, v in asdict(res).items()}
@@ -460,12 +514,20 @@ def erlang(rate_per_hour: Annotated[float, typer.Option("--rate-per-hour", min=0
 @app.command()
 def report(results_dir: Annotated[Path, typer.Argument(help="A results folder.")]) -> None:
     """(Re)render report.html of a results folder."""
+    from sim.paths import describe_os_error
     from sim.report import rerender
 
     try:
         path = rerender(results_dir)
     except InputError as err:
         _fail_input(err)
+    except OSError as exc:  # e.g. a read-only folder
+        _fail_input(InputError(f"cannot write report.html ({describe_os_error(exc)})",
+                               file=str(results_dir)))
+    except Exception as exc:  # noqa: BLE001 - the folder's files are input: never a traceback
+        _fail_input(InputError("cannot render a report from this folder: its files are "
+                               f"damaged or not as ccsim writes them ({type(exc).__name__})",
+                               file=str(results_dir)))
     typer.echo(f"report: {path}")
 
 
@@ -499,18 +561,56 @@ def demo(out: OutOpt = None, workers: WorkersOpt = None, quiet: QuietOpt = False
         _hard_exit(code)
 
 
-def main() -> None:
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _usage_error(err: _click.UsageError) -> str:
+    """typer/click's option errors as one line (no box), like every other input error."""
+    where = err.ctx.command_path if err.ctx is not None else "ccsim"
+    text = _one_line(err.format_message()).rstrip(".")
+    return f"{where}: {text} (see '{where} --help')"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The ``ccsim`` entry point: exit codes 0/1/2/3 and never a traceback.
+
+    SIGINT and SIGTERM are routed through sim.interrupts (exit 3, finished work kept). An
+    error ccsim did not foresee is exit 3 with its kind and a request to report it
+    (``CCSIM_DEBUG=1`` shows the traceback)."""
+    from sim import interrupts
+
+    interrupts.install()
     try:
-        app()
+        code = app(args=argv, prog_name="ccsim", standalone_mode=False)
+    except _click.UsageError as err:  # bad option, missing argument, value out of range
+        if type(err).__name__ != "NoArgsIsHelpError":  # plain `ccsim`: the help is shown
+            typer.echo(f"error: {_usage_error(err)}", err=True)
+        code = EXIT_INPUT
+    except _click.ClickException as err:
+        typer.echo(f"error: {_one_line(err.format_message())}", err=True)
+        code = EXIT_INPUT
     except InputError as err:  # safety net: never a traceback for bad input
         from sim.console import clean
 
         for line in err.lines():
             typer.echo(f"error: {clean(line)}", err=True)
-        sys.exit(EXIT_INPUT)
-    except KeyboardInterrupt:  # Ctrl-C before any simulation started: nothing to keep
-        typer.echo("interrupted", err=True)
-        sys.exit(EXIT_FAILED)
+        code = EXIT_INPUT
+    except (KeyboardInterrupt, typer.Abort):
+        code = 130  # handled below
+    except Exception as exc:  # noqa: BLE001 - last resort: not the fix, but no traceback
+        if os.environ.get("CCSIM_DEBUG"):
+            raise
+        typer.echo(f"error: ccsim failed unexpectedly ({type(exc).__name__}); this is a bug: "
+                   "please report it with the command and files that caused it "
+                   "(CCSIM_DEBUG=1 shows the details)", err=True)
+        _hard_exit(EXIT_FAILED)
+    if code == 130 or (code not in (None, 0) and interrupts.received()):
+        # a signal before any simulation started (or after one failed): nothing to keep
+        typer.echo(f"interrupted ({interrupts.signal_name() or 'SIGINT'}): stopped before "
+                   "simulating, no results written for this step", err=True)
+        _hard_exit(EXIT_FAILED)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

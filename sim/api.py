@@ -183,6 +183,7 @@ def _with(sc: Scenario, update: dict[str, Any]) -> Scenario:
 def _study(command: str, name: str, options: list[OptionSpec], resolved: dict, meta: dict,
            workers: int | None, backend: str, scheduler: str | None,
            title: str | None = None) -> Result:
+    from sim.limits import MAX_REPLICATIONS, check_work
     from sim.paired import differences_table
     from sim.results import (
         group_options,
@@ -194,8 +195,9 @@ def _study(command: str, name: str, options: list[OptionSpec], resolved: dict, m
     from sim.runner import Job, default_workers, run_jobs
 
     for _, _, sc in options:
-        if sc.replications < 1:
-            raise InputError("reps must be at least 1", path="reps")
+        if not 1 <= sc.replications <= MAX_REPLICATIONS:
+            raise InputError(f"reps must be from 1 to {MAX_REPLICATIONS:,}", path="reps")
+    check_work([sc for _, _, sc in options], what=f"sim.{command}")  # before any job
     jobs = [Job(s, v, sc, r) for s, v, sc in options for r in range(sc.replications)]
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()

@@ -14,19 +14,22 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sim.limits import MAX_NAME_CHARS
 from sim.schedule import Schedule, schedule_issues, weekly_agents
 
 NAME_PATTERN = r"^[a-z0-9_-]+$"
 SHARE_TOLERANCE = 1e-6
 
-Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=MAX_NAME_CHARS)]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # every float of every model is finite (.inf/.nan are input errors); upper bounds by
+    # key name are checked on the loaded mapping (sim.limits.check_numbers)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _check_hours(v: object) -> object:
@@ -365,6 +368,9 @@ def semantic_issues(sc: Scenario) -> list[Issue]:
                        + [(t, "contact type") for t in types]):
         if not re.match(NAME_PATTERN, name):
             issues.append(((kind_section(kind), name), f"{kind} names must match [a-z0-9_-]+"))
+        elif len(name) > MAX_NAME_CHARS:
+            issues.append(((kind_section(kind), name),
+                           f"{kind} names have at most {MAX_NAME_CHARS} characters"))
         if name in RESERVED_SCOPES:
             issues.append(((kind_section(kind), name), f"'{name}' is reserved; rename the {kind}"))
     clash = (set(sc.channels) & set(sc.tiers)) | (set(sc.channels) & set(types)) | (

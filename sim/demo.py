@@ -16,7 +16,9 @@ from pathlib import Path
 import pandas as pd
 
 from sim import console as con
+from sim import interrupts
 from sim.paired import best_option
+from sim.paths import check_out
 from sim.roadmap_run import run_roadmap
 from sim.scenario import load_scenario
 from sim.study import Study, run_study
@@ -30,6 +32,8 @@ KEY_METRICS = {"automation_rate", "asa_s", "service_level", "abandon_rate", "aht
 
 
 def run_demo(root: Path, out: Path, workers: int | None, quiet: bool) -> list[dict]:
+    for part in ("options", "roadmap"):  # both folders usable before anything runs
+        check_out(out / part)
     term = con.make_console(quiet=quiet)
     scen = root / "scenarios"
     term.print(con.styled(
@@ -68,6 +72,9 @@ def run_demo(root: Path, out: Path, workers: int | None, quiet: bool) -> list[di
          "overrides": dict(ONE_DAY)}, {**loaded.raw, "replications": REPS},
         printer=show_options))]
     term.print("")
+    if not results[0]["complete"]:
+        return results  # interrupted or failed: the roadmap is not started
+    interrupts.resume()  # a signal since the first part ended stops here
     results.append(run_roadmap(
         scen / "roadmap-2026.yaml", reps=REPS, seed=None, out=out / "roadmap",
         workers=workers, quiet=quiet, as_json=False, backend="local", scheduler=None,

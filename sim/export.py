@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.errors import InputError
+from sim.paths import read_input
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,15 +49,18 @@ def export_folder(results_dir: Path, xlsx: Path) -> Path:
         if not csv.is_file() or csv.stat().st_size > MAX_CSV_BYTES:
             continue
         try:
-            tables[csv.stem] = pd.read_csv(csv, keep_default_na=False, na_values=[""])
+            data = read_input(csv, what="a results CSV", max_bytes=MAX_CSV_BYTES)
+            tables[csv.stem] = pd.read_csv(io.BytesIO(data), keep_default_na=False,
+                                           na_values=[""])
         except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
             raise InputError("cannot read this CSV (it is not a table ccsim wrote)",
                              file=str(csv)) from None
     meta: dict = {}
     try:
-        doc = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        doc = json.loads(read_input(folder / "summary.json", what="a summary.json",
+                                    max_bytes=MAX_CSV_BYTES))
         meta = doc.get("meta", {}) if isinstance(doc, dict) else {}
-    except (OSError, ValueError):
+    except (InputError, ValueError, RecursionError):
         meta = {"note": "summary.json missing or unreadable"}
     return write_workbook(tables, meta if isinstance(meta, dict) else {}, xlsx)
 

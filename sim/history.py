@@ -9,46 +9,82 @@ arrival rate per hour for each interval of the day.
 
 from __future__ import annotations
 
+import io
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
+from sim.limits import MAX_CSV_BYTES, MAX_CSV_ROWS
+from sim.paths import read_input
 
 REQUIRED = ("interval_start", "volume")
 
 
-def profile_from_csv(path: Path, interval_minutes: int) -> list[float]:
-    """Rates per hour, one per ``interval_minutes`` slot of the day, from a history CSV."""
+def _parser_line(exc: BaseException) -> int | None:
+    """The line a pandas parser error names, if any (its text is never shown: it may
+    quote the file)."""
+    m = re.search(r"\b(?:line|row) (\d+)", str(exc))
+    return int(m.group(1)) if m else None
+
+
+def profile_from_csv(path: Path, interval_minutes: int,
+                     origin: tuple[str, int | None, str] | None = None) -> list[float]:
+    """Rates per hour, one per ``interval_minutes`` slot of the day, from a history CSV.
+
+    ``origin`` = (file, line, field) of the ``profile_file`` that named it. Errors name the
+    CSV file and line but never quote its cells or header (SPEC §7.1)."""
+    file = str(path)
+    raw = read_input(path, what="a history CSV file", max_bytes=MAX_CSV_BYTES,
+                     **(dict(zip(("file", "line", "field"), origin, strict=True))
+                        if origin else {}))
     try:
-        df = pd.read_csv(path)
-    except FileNotFoundError:
-        raise InputError("history file not found", file=str(path)) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read CSV: {exc}", file=str(path)) from None
+        df = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False,
+                         nrows=MAX_CSV_ROWS + 1)
+    except pd.errors.EmptyDataError:
+        raise InputError("the file is empty; expected a CSV with columns interval_start, "
+                         "volume", file=file) from None
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError("the file is not valid UTF-8 text; expected a CSV with columns "
+                         "interval_start, volume", file=file, line=line) from None
+    except (pd.errors.ParserError, ValueError, OverflowError) as exc:
+        raise InputError("cannot read it as CSV (rows must have the header's number of "
+                         "comma-separated fields); expected columns interval_start, volume",
+                         file=file, line=_parser_line(exc)) from None
+    if len(df) > MAX_CSV_ROWS:
+        raise InputError(f"more than {MAX_CSV_ROWS:,} rows; see Limits in docs/reference.md",
+                         file=file)
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
-        raise InputError(f"missing column(s) {', '.join(missing)}; expected columns "
-                         f"interval_start, volume (got {', '.join(map(str, df.columns))})",
-                         file=str(path), line=1)
+        raise InputError(f"missing column(s) {', '.join(missing)}; expected a header line "
+                         f"with columns interval_start, volume (this file's header has "
+                         f"{len(df.columns)} column(s), not these; its content is not shown)",
+                         file=file, line=1)
     if df.empty:
-        raise InputError("no rows; expected interval volumes", file=str(path))
-    vol = pd.to_numeric(df["volume"], errors="coerce")
-    bad = vol.isna() | (vol < 0)
+        raise InputError("no rows; expected interval volumes", file=file)
+    text = df["volume"].str.strip()
+    vol = pd.to_numeric(text, errors="coerce")
+    bad = vol.isna() | ~np.isfinite(vol.to_numpy(dtype=float, na_value=np.nan)) | (vol < 0)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        got = df["volume"].iloc[i]
-        shown = "an empty cell" if pd.isna(got) else repr(str(got))
-        raise InputError(f"volume must be a number >= 0 (got {shown})",
-                         file=str(path), line=i + 2, path="volume")
-    raw = df["interval_start"].astype(str).str.strip()
-    has_date = raw.str.len() > 8
-    stamps = pd.to_datetime(raw.where(has_date, "1970-01-01 " + raw), errors="coerce")
-    if stamps.isna().any():
-        i = int(np.flatnonzero(stamps.isna().to_numpy())[0])
-        raise InputError(f"interval_start is not a date-time or HH:MM (got {raw.iloc[i]!r})",
-                         file=str(path), line=i + 2, path="interval_start")
+        value = vol.iloc[i]
+        what = ("an empty cell" if text.iloc[i] == "" else "text that is not a number"
+                if pd.isna(value) else "a number that is not finite"
+                if not np.isfinite(value) else "a negative number")
+        raise InputError(f"volume must be a finite number >= 0 (got {what})",
+                         file=file, line=i + 2, path="volume")
+    raw_start = df["interval_start"].str.strip()
+    has_date = raw_start.str.len() > 8
+    stamps = pd.to_datetime(raw_start.where(has_date, "1970-01-01 " + raw_start),
+                            errors="coerce")
+    unread = stamps.isna() | (raw_start == "")
+    if unread.any():
+        i = int(np.flatnonzero(unread.to_numpy())[0])
+        raise InputError("interval_start is not a date-time (2024-03-04 08:30) or a time of "
+                         "day (08:30)", file=file, line=i + 2, path="interval_start")
     minute_of_day = stamps.dt.hour * 60 + stamps.dt.minute
     slot = (minute_of_day // interval_minutes).to_numpy()
     n_slots = 1440 // interval_minutes

@@ -308,7 +308,7 @@ class ReportData:
             elif isinstance(variants.get(key[1]), dict):
                 sets = list(variants[key[1]].items())
             elif self.command == "sweep" and "=" in key[1]:
-                sets = [(p, yaml.safe_load(v)) for p, _, v in
+                sets = [(p, _point_value(v)) for p, _, v in
                         (x.partition("=") for x in key[1].split(";"))]
         if sets is None:
             return None
@@ -349,10 +349,14 @@ class ReportData:
 def _csv(path: Path) -> pd.DataFrame | None:
     if not path.exists():
         return None
+    import io
+
     try:
-        return pd.read_csv(path)
+        return pd.read_csv(io.BytesIO(_result_file(path)))
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OverflowError):
+        raise InputError("not a CSV file as ccsim writes it", file=str(path)) from None
 
 
 def load_folder(folder: Path | None, tables: dict[str, pd.DataFrame] | None = None,
@@ -369,7 +373,7 @@ def load_folder(folder: Path | None, tables: dict[str, pd.DataFrame] | None = No
         if missing:
             raise InputError(f"not a results folder (missing {', '.join(missing)})",
                              file=str(d))
-        meta = json.loads((d / "summary.json").read_text(encoding="utf-8"))["meta"]
+        meta = _result_json(d / "summary.json")
     for name in ("summary", "targets", "intervals", "differences", "staffing", "sweep",
                  "roadmap"):
         if name not in tables or tables[name] is None:
@@ -378,8 +382,44 @@ def load_folder(folder: Path | None, tables: dict[str, pd.DataFrame] | None = No
                 tables[name] = df
     resolved = None
     if (d / "scenario.yaml").exists():
-        resolved = yaml.safe_load((d / "scenario.yaml").read_text(encoding="utf-8"))
+        try:
+            resolved = yaml.safe_load(_result_file(d / "scenario.yaml").decode("utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError, ValueError, RecursionError):
+            raise InputError("not YAML as ccsim writes it", file=str(d / "scenario.yaml")
+                             ) from None
     return _data(tables, meta, scenario, resolved)
+
+
+def _point_value(text: str) -> object:
+    """A sweep point's value from its name (``*0.9`` and other text that is not YAML
+    stay text)."""
+    try:
+        return yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError, RecursionError):
+        return text
+
+
+def _result_file(path: Path) -> bytes:
+    """A results folder's file, read like any input (sim.paths: a regular file, capped)."""
+    from sim.limits import MAX_RESULT_FILE_BYTES
+    from sim.paths import read_input
+
+    return read_input(path, what="a results file", max_bytes=MAX_RESULT_FILE_BYTES)
+
+
+def _result_json(path: Path) -> dict:
+    """summary.json's meta; a damaged file names its line, never its content."""
+    try:
+        doc = json.loads(_result_file(path))
+    except json.JSONDecodeError as exc:
+        raise InputError("not JSON as ccsim writes it", file=str(path), line=exc.lineno
+                         ) from None
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise InputError("not JSON as ccsim writes it", file=str(path)) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("meta"), dict):
+        raise InputError("expected a mapping with a 'meta' mapping, as ccsim writes it",
+                         file=str(path))
+    return doc["meta"]
 
 
 def _data(tables: dict[str, pd.DataFrame], meta: dict, scenario: object,

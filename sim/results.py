@@ -6,18 +6,23 @@ module simulates; tables are built from :class:`sim.runner.RepResult` lists.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
+from sim import interrupts
 from sim.config import Scenario, metric_range
+from sim.errors import InputError
+from sim.limits import MAX_RESULT_FILE_BYTES
+from sim.paths import read_input
 from sim.runner import RepResult
 from sim.stats import estimate, target_status
 
@@ -33,21 +38,41 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+_written: list[list[Path]] = []   # open recorders (see `recording`)
+
+
 def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename:
+    a file is either whole or absent (or its previous version), whatever happens. A
+    signal arriving meanwhile waits until the file is written (sim.interrupts)."""
+    with interrupts.held(reraise=True):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        mode = "wb" if isinstance(data, bytes) else "w"
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8",
+                                                                    "newline": ""})) as f:
+                f.write(data)
+            os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are ordinary files
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        for names in _written:
+            names.append(path)
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[Path]]:
+    """Collect the paths written (whole) during the block, e.g. to say what was kept
+    when the disk fills up."""
+    names: list[Path] = []
+    _written.append(names)
     try:
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8",
-                                                                "newline": ""})) as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        yield names
+    finally:
+        _written.remove(names)
 
 
 def write_csv(path: Path, df: pd.DataFrame) -> None:
@@ -122,7 +147,9 @@ def intervals_table(options: Sequence[Option]) -> pd.DataFrame:
         df.insert(0, "variant", opt.variant)
         df.insert(0, "scenario", opt.scenario_name)
         frames.append(df)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if not frames:  # no replication finished: a header, so the file is still a table
+        return pd.DataFrame(columns=["scenario", "variant", "interval", "start_h", "channel"])
+    return pd.concat(frames, ignore_index=True)
 
 
 def trace_table(options: Sequence[Option]) -> pd.DataFrame:
@@ -138,6 +165,30 @@ def _write_summary_json(out: Path, summary: pd.DataFrame, meta: dict) -> None:
     rows = json.loads(summary.to_json(orient="records"))
     write_atomic(out / "summary.json",
                  json.dumps({"meta": meta, "rows": rows}, indent=1, allow_nan=False) + "\n")
+
+
+write_summary_json = _write_summary_json
+
+
+def mark_incomplete(out: Path, meta: dict, error: str) -> bool:
+    """Say in ``out/summary.json`` that the folder's results are not complete: its meta
+    (or ``meta`` when there is none yet) with ``complete: false`` and ``error``. Returns
+    whether that could be written (best effort: used when stopping or the disk is full)."""
+    rows: list = []
+    path = out / "summary.json"
+    try:
+        old = json.loads(read_input(path, what="a summary.json",
+                                    max_bytes=MAX_RESULT_FILE_BYTES)) if path.exists() else None
+        if isinstance(old, dict) and isinstance(old.get("meta"), dict):
+            meta, rows = {**old["meta"], **meta}, old.get("rows") or []
+    except (InputError, ValueError):
+        pass
+    doc = {"meta": {**meta, "complete": False, "error": error}, "rows": rows}
+    try:
+        write_atomic(path, json.dumps(doc, indent=1, allow_nan=False, default=str) + "\n")
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def rewrite_summary(out: Path, summary: pd.DataFrame, meta: dict) -> None:

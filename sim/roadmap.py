@@ -11,7 +11,6 @@ replication count (common random numbers).
 from __future__ import annotations
 
 import copy
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,8 +20,10 @@ from pydantic import Field, field_validator, model_validator
 
 from sim.config import Name, Scenario, Target, _Strict
 from sim.errors import InputError
+from sim.limits import MAX_YAML_BYTES
 from sim.overrides import matches
 from sim.overrides import resolve as resolve_overrides
+from sim.paths import file_sha256
 from sim.scenario import LoadedScenario, load_scenario, validate_mapping
 from sim.validation import input_error_from_validation, model_allowed_keys
 from sim.yamlio import LineMap, apply_overrides, locate, resolve_extends
@@ -163,15 +164,13 @@ def read_roadmap(path: str | Path, overrides: list[tuple[str, object]] | None = 
                  ) -> RoadmapFile:
     p = Path(path)
     file = str(p)
-    data, linemap = resolve_extends(p)   # a roadmap may extend another (extension)
+    # a roadmap may extend another (extension); a parent must be a roadmap file
+    data, linemap = resolve_extends(p, top_keys=Roadmap.model_fields)
     rm = validate_roadmap(data, file, linemap)
-    declared = Path(linemap.get(("baseline",), (file, None))[0])  # relative to its file
-    base_path = declared.parent / rm.baseline
-    if not base_path.is_file():
-        where = linemap.get(("baseline",), (file, None))
-        raise InputError(f"the baseline scenario '{base_path}' was not found", file=where[0],
-                         line=where[1], path="baseline")
-    return RoadmapFile(p, data, linemap, rm, load_scenario(base_path, overrides or []))
+    where = linemap.get(("baseline",), (file, None))  # relative to its file; sim.paths
+    base_path = Path(where[0]).parent / rm.baseline
+    return RoadmapFile(p, data, linemap, rm, load_scenario(
+        base_path, overrides or [], origin=(where[0], where[1], "baseline")))
 
 
 def validate_roadmap(data: dict, file: str, linemap: LineMap) -> Roadmap:
@@ -229,10 +228,7 @@ def build_roadmap(rf: RoadmapFile, reps: int | None = None, seed: int | None = N
             name = variant if vm == own else f"{variant}~{vm}"
             points.append(Point(name, phase_name, at, _validated(
                 sc, update, base, file, linemap, ph), variant, vm))
-    try:
-        digest = hashlib.sha256(p.read_bytes()).hexdigest()
-    except OSError:
-        digest = ""
+    digest = file_sha256(p, MAX_YAML_BYTES)
     raw = copy.deepcopy(data)
     for ph_raw, concrete in zip(raw.get("phases") or [], resolved_sets, strict=False):
         if isinstance(ph_raw, dict) and ph_raw.get("set"):

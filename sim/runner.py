@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
 import os
 import signal
 import threading
@@ -21,6 +22,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass
 from typing import Any
 
+from sim import interrupts
 from sim.config import Scenario
 from sim.engine import Engine
 from sim.errors import InputError
@@ -63,15 +65,18 @@ def simulate(job: Job) -> RepResult:
                      time.perf_counter() - t0)
 
 
-def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the parent, which keeps what finished and stops them."""
+def _worker_signals() -> None:
+    """Workers leave Ctrl-C to the parent, which keeps what finished and stops them (a
+    terminal sends Ctrl-C to the whole process group); SIGTERM ends a worker quietly."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _abandon(pool: ProcessPoolExecutor) -> None:
     """Stop a pool now: cancel queued jobs and terminate the workers (no public API for
-    that before Python 3.14's ``terminate_workers``)."""
-    procs = list(getattr(pool, "_processes", {}).values())
+    that before Python 3.14's ``terminate_workers``); none outlives the command."""
+    procs = {id(p): p for p in [*getattr(pool, "_processes", {}).values(),
+                                *multiprocessing.active_children()]}.values()
     manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in procs:
@@ -79,6 +84,9 @@ def _abandon(pool: ProcessPoolExecutor) -> None:
             proc.terminate()
     for proc in procs:
         proc.join(timeout=5)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(timeout=5)
     # the pool's manager thread must be gone before any later fork: a child forked while
     # it holds a lock inherits the lock held, and the new worker hangs for ever
     if manager is not None:
@@ -134,6 +142,8 @@ def run_jobs(jobs: Sequence[Job], workers: int | None = None,
             complete, error = False, "interrupted"
         except Exception as exc:  # noqa: BLE001 - reported to the user, partial results kept
             complete, error = False, f"{type(exc).__name__}: {exc}"
+    if interrupts.received():  # e.g. SIGTERM to the process group also broke the pool
+        complete, error = False, "interrupted"
     return Outcome([done[i] for i in sorted(done)], complete, error)
 
 
@@ -145,9 +155,11 @@ def _run_local(jobs: Sequence[Job], workers: int,
             if on_done:
                 on_done(done[i])
         return
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=_ignore_sigint)
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=_worker_signals)
     try:
-        futures: dict[Future, int] = {pool.submit(simulate, j): i for i, j in enumerate(jobs)}
+        with interrupts.held(reraise=True):  # every forked worker is known to the pool
+            futures: dict[Future, int] = {pool.submit(simulate, j): i
+                                          for i, j in enumerate(jobs)}
         pending = set(futures)
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -185,12 +197,15 @@ def _dask_client(workers: int | None, scheduler: str | None, n_jobs: int) -> Ite
             yield client
         return
     n = max(1, min(workers or default_workers(), n_jobs))
-    with _sigint_ignored():  # inherited by the worker processes: Ctrl-C is the parent's
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None,
-                               silence_logs=logging.ERROR,
-                               scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
-    with cluster, Client(cluster, set_as_default=False) as client:
+    with contextlib.ExitStack() as stack:
+        # SIGINT ignored is inherited by the worker processes (Ctrl-C is the parent's; one
+        # during these seconds is lost); SIGTERM is held until the cluster is owned here
+        with interrupts.held(reraise=True), _sigint_ignored():
+            cluster = stack.enter_context(LocalCluster(
+                n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                dashboard_address=None, silence_logs=logging.ERROR,
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}))
+            client = stack.enter_context(Client(cluster, set_as_default=False))
         yield client
 
 

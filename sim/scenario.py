@@ -7,7 +7,7 @@ known, the dotted path and what is expected.
 from __future__ import annotations
 
 import copy
-import hashlib
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,12 +17,15 @@ import pydantic
 from sim.config import Scenario, semantic_issues
 from sim.errors import InputError
 from sim.history import profile_from_csv
+from sim.limits import MAX_VARIANTS, MAX_YAML_BYTES
 from sim.overrides import matches
 from sim.overrides import resolve as resolve_overrides
+from sim.paths import file_sha256
 from sim.validation import input_error_from_validation, model_allowed_keys
 from sim.yamlio import (
     LineMap,
     apply_overrides,
+    check_bounds,
     forget_paths,
     locate,
     resolve_extends,
@@ -46,7 +49,8 @@ class LoadedScenario:
 
 def validate_mapping(data: Mapping, *, file: str, linemap: LineMap,
                      prefix: tuple[str, ...] = ()) -> Scenario:
-    """Schema + cross-field checks of one scenario mapping."""
+    """Bounds (sim.limits), schema and cross-field checks of one scenario mapping."""
+    check_bounds(data, linemap, file, prefix)
     try:
         sc = Scenario.model_validate(data)
     except pydantic.ValidationError as err:
@@ -66,14 +70,16 @@ def validate_mapping(data: Mapping, *, file: str, linemap: LineMap,
     return sc
 
 
-def load_scenario(path: str | Path, overrides: Iterable[tuple[str, object]] = ()
-                  ) -> LoadedScenario:
+def load_scenario(path: str | Path, overrides: Iterable[tuple[str, object]] = (),
+                  origin: tuple[str, int | None, str] | None = None) -> LoadedScenario:
     """Load, resolve and validate a scenario file and its variants.
 
     ``overrides`` (dotted path, value) pairs, e.g. from ``--set``, apply before validation.
+    ``origin`` = (file, line, field) when the path was given inside another file (a
+    roadmap's ``baseline``): that file must then be a scenario file (sim.yamlio).
     """
     p = Path(path)
-    data, linemap = resolve_extends(p)
+    data, linemap = resolve_extends(p, top_keys=Scenario.model_fields, origin=origin)
     overrides = list(overrides)
     if overrides:
         data = apply_overrides(data, overrides)
@@ -84,6 +90,9 @@ def load_scenario(path: str | Path, overrides: Iterable[tuple[str, object]] = ()
     base = validate_mapping(data, file=file, linemap=linemap)
     plain = {k: v for k, v in data.items() if k != "variants"}
     variants: dict[str, Scenario] = {}
+    if isinstance(data.get("variants"), Mapping) and len(data["variants"]) > MAX_VARIANTS:
+        raise _at(linemap, file, ("variants",), f"{len(data['variants']):,} variants; at most "
+                  f"{MAX_VARIANTS:,} in one file (see Limits in docs/reference.md)")
     problems: list[InputError] = []   # of every variant, reported together
     for name, changes in (data.get("variants") or {}).items():
         if name == BASE:
@@ -100,11 +109,8 @@ def load_scenario(path: str | Path, overrides: Iterable[tuple[str, object]] = ()
             problems += [err, *err.others]
     if problems:
         raise InputError.of(problems)
-    try:
-        digest = hashlib.sha256(p.read_bytes()).hexdigest()
-    except OSError:
-        digest = ""
-    return LoadedScenario(p, base, variants, copy.deepcopy(data), digest)
+    return LoadedScenario(p, base, variants, copy.deepcopy(data),
+                          file_sha256(p, MAX_YAML_BYTES))
 
 
 def _drop_null_variants(data: dict) -> None:
@@ -125,23 +131,23 @@ def _load_history(data: dict, linemap: LineMap) -> None:
     interval = data.get("interval_minutes", 30)
     if not isinstance(interval, int) or interval <= 0 or 1440 % interval:
         return  # the schema reports it
-    for cname, ch in (data.get("channels") or {}).items():
+    channels = data.get("channels")
+    for cname, ch in (channels.items() if isinstance(channels, Mapping) else ()):
         arr = ch.get("arrivals") if isinstance(ch, dict) else None
         if not isinstance(arr, dict) or not isinstance(arr.get("profile_file"), str):
             continue
         key = ("channels", cname, "arrivals", "profile_file")
         where = linemap.get(key)
         base_dir = Path(where[0]).parent if where else Path(".")
-        csv = (base_dir / arr["profile_file"]).resolve()
-        if not csv.exists():
-            raise InputError(f"history file not found: {csv}",
-                             file=where[0] if where else None,
-                             line=where[1] if where else None, path=".".join(key))
+        csv = base_dir / arr["profile_file"]
         others = [k for k in ("rate_per_hour", "profile_per_hour") if arr.get(k) is not None]
         if others:
             raise _at(linemap, str(csv), key[:-1], "give exactly one of rate_per_hour, "
                       f"profile_per_hour or profile_file (got profile_file, {others[0]})")
-        arr["profile_per_hour"] = profile_from_csv(csv, interval)
+        arr["profile_per_hour"] = profile_from_csv(
+            csv, interval, origin=(where[0] if where else "", where[1] if where else None,
+                                   ".".join(key)))
+        csv = Path(os.path.realpath(csv))
         arr["profile_source"] = str(csv)
         del arr["profile_file"]
 

@@ -14,12 +14,23 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from sim import __version__
+from sim import __version__, interrupts
 from sim import console as con
+from sim import results as results_io
 from sim.config import Scenario
+from sim.errors import InputError
+from sim.limits import check_work
 from sim.paired import best_option, differences_table
+from sim.paths import check_out, describe_os_error
 from sim.report import write_report
-from sim.results import group_options, rewrite_summary, write_csv, write_results
+from sim.results import (
+    group_options,
+    mark_incomplete,
+    rewrite_summary,
+    write_csv,
+    write_results,
+    write_summary_json,
+)
 from sim.runner import Job, Outcome, RepResult, default_workers, run_jobs
 
 
@@ -51,15 +62,36 @@ class Study:
     caption: str | None = None                  # printed under the KPI table
 
 
-def run_study(st: Study) -> dict:
-    """Simulate every option, write the folder, print; returns out/complete/tables."""
-    if st.scheduler is not None and st.backend != "dask":
-        from sim.errors import InputError
+def begin_folder(out: Path, meta: dict) -> None:
+    """Before simulating: the results folder is usable (sim.paths.check_out, exit 2
+    otherwise) and its summary.json says ``complete: false`` until the results are
+    written -- also over a folder of an earlier run (a sweep resumed), so a run stopped
+    at any moment never leaves a summary.json that claims more than the folder holds."""
+    check_out(out)
+    if not mark_incomplete(out, meta, NOT_FINISHED):
+        raise InputError(f"cannot write results in '{out}' (is the disk full?)", path="--out")
 
+
+NOT_FINISHED = "not finished: still running, or stopped before writing its results"
+
+
+def run_study(st: Study) -> dict:
+    """Simulate every option, write the folder, print; returns out/complete/tables.
+
+    Refuses (InputError, before simulating) work beyond the bounds of sim.limits and an
+    unusable results folder. SIGINT/SIGTERM while simulating keep every finished
+    replication (``complete: false``); one while writing or printing waits until the
+    files are whole. A disk that fills up is ``complete: false`` with the files kept
+    named on stderr.
+    """
+    if st.scheduler is not None and st.backend != "dask":
         raise InputError("--scheduler needs --backend dask", path="--scheduler")
     have = {(r.scenario_name, r.variant, r.replication) for r in st.done_before}
     jobs = [Job(s, v, sc, r, st.trace) for s, v, sc in st.options
             for r in range(sc.replications) if (s, v, r) not in have]
+    check_work([sc for _, _, sc in st.options], trace=st.trace,
+               replications=[max(sc.replications, st.max_replications if st.target_ci else 0)
+                             for _, _, sc in st.options], what=f"ccsim {st.command}")
     planned = len(jobs)
     from sim.plausible import option_warnings  # implausible input: a line on stderr each
 
@@ -67,30 +99,49 @@ def run_study(st: Study) -> dict:
     if not st.quiet:
         for line in warnings:
             typer.echo(f"warning: {line}", err=True)
-    term = con.make_console(quiet=st.quiet or st.as_json)
     started = dt.datetime.now(dt.UTC)
+    begin_folder(st.out, {"ccsim_version": __version__, "command": st.command,
+                          "scenario": st.name, "title": st.title,
+                          "start": started.isoformat(timespec="seconds")})
+    term = con.make_console(quiet=st.quiet or st.as_json)
     t0 = time.perf_counter()
-    with con.progress(term, len(jobs), f"simulating {st.name}") as bar:
-        task = bar.add_task(f"simulating {st.name}", total=len(jobs))
+    finished: list[RepResult] = []
+    outcome: Outcome | None = None
+    try:
+        with con.progress(term, len(jobs), f"simulating {st.name}") as bar:
+            task = bar.add_task(f"simulating {st.name}", total=len(jobs))
 
-        def done(r: RepResult) -> None:
-            bar.advance(task)
-            if st.on_done is not None:
-                st.on_done(r)
+            def done(r: RepResult) -> None:
+                with interrupts.held(reraise=True):  # a point's files are written whole
+                    finished.append(r)
+                    bar.advance(task)
+                    if st.on_done is not None:
+                        st.on_done(r)
 
-        outcome = (run_jobs(jobs, st.workers, on_done=done, backend=st.backend,
-                            scheduler=st.scheduler) if jobs else None)
-        if st.target_ci and outcome is not None and outcome.complete:
-            outcome = _until_precise(st, [*st.done_before, *outcome.results], outcome, bar,
-                                     task, done)
-            planned = len(outcome.results)
-            st.options = [(s, v, sc.model_copy(update={"replications": len(
-                [r for r in outcome.results if (r.scenario_name, r.variant) == (s, v)]) + len(
-                [r for r in st.done_before if (r.scenario_name, r.variant) == (s, v)])}))
-                for s, v, sc in st.options]
-    wall = time.perf_counter() - t0
-    if outcome is None:
-        outcome = Outcome([], True)
+            outcome = (run_jobs(jobs, st.workers, on_done=done, backend=st.backend,
+                                scheduler=st.scheduler) if jobs else Outcome([], True))
+            if st.target_ci and outcome.complete:
+                outcome = _until_precise(st, [*st.done_before, *outcome.results], outcome,
+                                         bar, task, done)
+    except KeyboardInterrupt:  # between replications: what finished is in `finished`
+        outcome = Outcome(list(finished), False, "interrupted")
+    assert outcome is not None
+    if interrupts.received() and outcome.complete:
+        outcome = Outcome(outcome.results, False, "interrupted")
+    if st.target_ci:
+        planned = max(planned, len(outcome.results))   # the replications CI targets added
+        st.options = [(s, v, sc.model_copy(update={"replications": len(
+            [r for r in outcome.results if (r.scenario_name, r.variant) == (s, v)]) + len(
+            [r for r in st.done_before if (r.scenario_name, r.variant) == (s, v)])}))
+            for s, v, sc in st.options]
+    with interrupts.held():  # from here on, a signal waits until the folder is whole
+        return _finish(st, outcome, started, time.perf_counter() - t0, planned, term,
+                       warnings)
+
+
+def _finish(st: Study, outcome: Outcome, started: dt.datetime, wall: float, planned: int,
+            term, warnings: list[str]) -> dict:  # noqa: ANN001
+    """Write the folder, print, and write summary.json last (the run's true status)."""
     results = [*st.done_before, *outcome.results]
     first = st.options[0][2]
     options = group_options(results, {(s, v): sc for s, v, sc in st.options})
@@ -108,17 +159,54 @@ def run_study(st: Study) -> dict:
         meta["error"] = outcome.error
     if warnings:
         meta["warnings"] = warnings
-    tables = write_results(st.out, options, meta, st.resolved, trace=st.trace)
-    if st.extend is not None and outcome.complete:
-        st.extend(tables, meta)
-        rewrite_summary(st.out, tables["summary"], meta)
-    diffs = None
-    if st.command == "compare":
-        diffs = differences_table(options)
-        write_csv(st.out / "differences.csv", diffs)
-        tables["differences"] = diffs
-    write_report(st.out, tables, meta, first, title=st.title)
+    if interrupts.received():
+        meta["signal"] = interrupts.signal_name()
+
+    def pending() -> dict:
+        return {**meta, "complete": False, "error": meta.get("error") or NOT_FINISHED}
+
+    with results_io.recording() as kept:
+        try:
+            tables = write_results(st.out, options, pending(), st.resolved, trace=st.trace)
+            if st.extend is not None and outcome.complete:
+                st.extend(tables, meta)
+                rewrite_summary(st.out, tables["summary"], pending())
+            diffs = None
+            if st.command == "compare":
+                diffs = differences_table(options)
+                write_csv(st.out / "differences.csv", diffs)
+                tables["differences"] = diffs
+            _mark_if_interrupted(meta)
+            write_report(st.out, tables, meta, first, title=st.title)
+        except OSError as exc:
+            return _write_failed(st, meta, exc, kept, len(results))
     best = best_option(tables["targets"], tables["summary"])
+    try:
+        _show(st, term, tables, meta, diffs, best, outcome, planned)
+    except (BrokenPipeError, SystemExit):  # stdout closed (`| head`; rich then exits):
+        _silence_stdout()                  # the files are what counts, finish them
+    if not outcome.complete and (st.quiet or st.as_json):  # never a silent failure
+        typer.echo(con.clean(f"incomplete: {outcome.error}; kept {len(outcome.results)} of "
+                             f"{planned} replications in {st.out}"), err=True)
+    late = _mark_if_interrupted(meta) and outcome.complete
+    complete = outcome.complete and not late
+    try:
+        write_summary_json(st.out, tables["summary"], meta)  # last: the folder is whole
+    except OSError as exc:
+        return _write_failed(st, meta, exc, [], len(results))
+    if late:
+        typer.echo(f"interrupted ({meta['signal']}) while writing the results: every file "
+                   f"in {st.out} is whole; summary.json says complete: false", err=True)
+    if complete:
+        interrupts.finish()  # the results are complete: a signal from now on is too late
+    return {"out": st.out, "complete": complete, "targets": tables["targets"],
+            "tables": tables}
+
+
+def _show(st: Study, term, tables: dict[str, pd.DataFrame], meta: dict,  # noqa: ANN001
+          diffs: pd.DataFrame | None, best: tuple[str, str] | None, outcome: Outcome,
+          planned: int) -> None:
+    """The terminal output of a study (or its --json document)."""
     if st.as_json:
         doc = {"meta": meta, "out": str(st.out),
                "rows": json.loads(tables["summary"].to_json(orient="records")),
@@ -134,14 +222,45 @@ def run_study(st: Study) -> dict:
         _print_footer(term, st, outcome, planned)
     else:
         _print(term, st, tables, diffs, best, outcome, planned)
-    if not outcome.complete and (st.quiet or st.as_json):  # never a silent failure
-        typer.echo(con.clean(f"incomplete: {outcome.error}; kept {len(outcome.results)} of "
-                             f"{planned} replications in {st.out}"), err=True)
     if st.command == "sweep" and not st.as_json:
         term.print(f"{len(st.done_before)} replications reused from finished points, "
                    f"{len(outcome.results)} simulated")
-    return {"out": st.out, "complete": outcome.complete, "targets": tables["targets"],
-            "tables": tables}
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe: send the rest of stdout nowhere (no error at exit)."""
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _mark_if_interrupted(meta: dict) -> bool:
+    """A signal held while writing: the run did not end normally (SPEC §7.1)."""
+    if interrupts.received():
+        meta.update(complete=False, error=meta.get("error") or "interrupted",
+                    signal=interrupts.signal_name())
+        return True
+    return False
+
+
+def _write_failed(st: Study, meta: dict, exc: OSError, kept: list[Path], n_reps: int) -> dict:
+    """The disk filled up (or another write error) while writing results: say so, name
+    what was kept, mark summary.json incomplete if it can still be written."""
+    why = describe_os_error(exc)
+    names = sorted({p.name for p in kept if p.name != "summary.json"})
+    marked = results_io.mark_incomplete(st.out, meta, f"cannot write results: {why}")
+    typer.echo(f"error: cannot write the results in {st.out}/ ({why}); "
+               f"{n_reps} replications were simulated; kept: "
+               f"{', '.join(names) if names else 'no result file'}"
+               + ("; summary.json says complete: false" if marked else
+                  "; summary.json could not be updated") + ". Free some space and run "
+               "the command again.", err=True)
+    return {"out": st.out, "complete": False, "targets": None, "tables": {}}
 
 
 def _until_precise(st: Study, results: list[RepResult], outcome: Outcome, bar, task,  # noqa: ANN001
@@ -151,6 +270,8 @@ def _until_precise(st: Study, results: list[RepResult], outcome: Outcome, bar, t
     from sim.stats import estimate
 
     while True:
+        if interrupts.received():
+            return Outcome(outcome.results, False, "interrupted")
         counts: dict[tuple[str, str], int] = {}
         loose = set()
         for s, v, _sc in st.options:

@@ -19,14 +19,23 @@ from pathlib import Path
 import yaml
 
 from sim.errors import InputError
+from sim.limits import MAX_GRID_POINTS, MAX_RESULT_FILE_BYTES
 from sim.metrics import Metrics
+from sim.paths import read_input
 from sim.runner import RepResult
 
 Grid = list[tuple[str, list[object]]]
 
 
+def _short(text: str) -> str:
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
 def parse_values(text: str, path: str) -> list[object]:
-    """``v1,v2,...`` (each read as YAML) or ``start:stop:step`` (numbers, stop included)."""
+    """``v1,v2,...`` (each read as YAML) or ``start:stop:step`` (numbers, stop included).
+
+    A range has finite numbers and at most ``MAX_GRID_POINTS`` values (checked before
+    any is built); a value that is not valid YAML is an InputError at ``path``."""
     parts = text.split(":")
     if len(parts) == 3:
         try:
@@ -34,23 +43,52 @@ def parse_values(text: str, path: str) -> list[object]:
         except ValueError:
             start = None  # not a range: e.g. "08:00-22:00" is an ordinary value
         if start is not None:
+            if not all(math.isfinite(x) for x in (start, stop, step)):
+                raise InputError(f"range {_short(text)} needs finite numbers", path=path)
             if step <= 0 or stop < start:
-                raise InputError(f"range {text!r} needs step > 0 and stop >= start",
+                raise InputError(f"range {_short(text)} needs step > 0 and stop >= start",
                                  path=path)
-            n = int(math.floor((stop - start) / step + 1e-9)) + 1
+            count = math.floor((stop - start) / step + 1e-9) + 1
+            if count > MAX_GRID_POINTS:
+                raise InputError(f"range {_short(text)} has {count:,.0f} values; a sweep has "
+                                 f"at most {MAX_GRID_POINTS:,} points (see Limits in "
+                                 "docs/reference.md)", path=path)
             as_int = all(float(p).is_integer() for p in parts)
             return [int(start + i * step) if as_int else round(start + i * step, 12)
-                    for i in range(n)]
-    return [yaml.safe_load(v) for v in text.split(",")]
+                    for i in range(int(count))]
+    items = text.split(",")
+    if len(items) > MAX_GRID_POINTS:
+        raise InputError(f"{len(items):,} values; a sweep has at most {MAX_GRID_POINTS:,} "
+                         "points", path=path)
+    return [_yaml_value(v, path) for v in items]
+
+
+def _yaml_value(text: str, path: str) -> object:
+    from sim.overrides import is_relative  # SPEC §7.5: *0.9, +2, -10% stay relative text
+
+    if is_relative(text.strip()):
+        return text.strip()
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise InputError(f"cannot read the value {_short(text.strip())} as YAML: {problem}; "
+                         "put text in quotes", path=path) from None
+    except (ValueError, TypeError, OverflowError, RecursionError):
+        raise InputError(f"cannot read the value {_short(text.strip())}", path=path) from None
 
 
 def parse_sets(sets: Iterable[str]) -> Grid:
     grid: Grid = []
     for s in sets:
         if "=" not in s:
-            raise InputError(f"--set {s!r}: expected PATH=V1,V2,... or PATH=START:STOP:STEP")
+            raise InputError(f"--set {_short(s)}: expected PATH=V1,V2,... or "
+                             "PATH=START:STOP:STEP")
         path, values = s.split("=", 1)
+        if not path.strip():
+            raise InputError(f"--set {_short(s)}: the path before '=' is empty")
         grid.append((path.strip(), parse_values(values.strip(), path.strip())))
+    check_grid(grid)
     return grid
 
 
@@ -59,13 +97,29 @@ def grid_from_yaml(block: dict[str, object]) -> Grid:
     grid: Grid = []
     for path, values in block.items():
         if isinstance(values, list):
+            if len(values) > MAX_GRID_POINTS:
+                raise InputError(f"{len(values):,} values; a sweep has at most "
+                                 f"{MAX_GRID_POINTS:,} points", path=f"sweep.{path}")
             grid.append((path, values))
         elif isinstance(values, str):
             grid.append((path, parse_values(values, f"sweep.{path}")))
         else:
             raise InputError("expected a list of values or 'start:stop:step'",
                              path=f"sweep.{path}")
+    check_grid(grid)
     return grid
+
+
+def check_grid(grid: Grid) -> None:
+    """At most ``MAX_GRID_POINTS`` points in all (the product of the axes' lengths)."""
+    n = math.prod(len(v) for _, v in grid)
+    if n > MAX_GRID_POINTS:
+        raise InputError(f"the grid has {n:,} points ({' x '.join(str(len(v)) for _, v in grid)}"
+                         f"); a sweep has at most {MAX_GRID_POINTS:,} (see Limits in "
+                         "docs/reference.md)", path=grid[0][0] if grid else None)
+    empty = [p for p, v in grid if not v]
+    if empty:
+        raise InputError("no values to sweep", path=empty[0])
 
 
 def _show(v: object) -> str:
@@ -128,19 +182,26 @@ def save_point(folder: Path, key: str, reps: Sequence[RepResult]) -> None:
     write_atomic(folder / "points" / f"{key}.json", json.dumps(doc))
 
 
-def load_point(folder: Path, key: str) -> list[RepResult] | None:
+def load_point(folder: Path, key: str, variant: str | None = None) -> list[RepResult] | None:
+    """A finished point saved by an earlier run, or None (none, or a damaged or foreign
+    file: the point is simulated again)."""
     path = folder / "points" / f"{key}.json"
     if not path.exists():
         return None
     try:
-        doc = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+        doc = json.loads(read_input(path, what="a sweep point file",
+                                    max_bytes=MAX_RESULT_FILE_BYTES))
+        if doc["key"] != key or (variant is not None and doc["variant"] != variant):
+            return None
+        out = []
+        for r in doc["reps"]:
+            metrics: Metrics = {(str(s), str(m)): float(v) for s, m, v in r["metrics"]}
+            out.append(RepResult(str(doc["scenario"]), str(doc["variant"]),
+                                 int(r["replication"]), metrics, list(r["intervals"]), None,
+                                 float(r["wall_s"])))
+    except (InputError, ValueError, TypeError, KeyError, IndexError, AttributeError,
+            RecursionError):
         return None  # a damaged file: simulate the point again
-    out = []
-    for r in doc["reps"]:
-        metrics: Metrics = {(s, m): float(v) for s, m, v in r["metrics"]}
-        out.append(RepResult(doc["scenario"], doc["variant"], r["replication"], metrics,
-                             r["intervals"], None, r["wall_s"]))
     return out
 
 

@@ -10,15 +10,19 @@ path up with :func:`locate`, which falls back to the longest known prefix.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.reader import ReaderError
 
 from sim.errors import InputError
+from sim.limits import MAX_EXTENDS_DEPTH, MAX_YAML_BYTES, MAX_YAML_NODES, check_numbers
+from sim.paths import read_input
 
 __all__ = [
     "LineMap",
@@ -30,6 +34,7 @@ __all__ = [
     "apply_overrides",
     "forget_paths",
     "locate",
+    "check_bounds",
 ]
 
 LineMap = dict[tuple[str, ...], tuple[str, int]]
@@ -42,14 +47,25 @@ _NULL_TAG = "tag:yaml.org,2002:null"
 
 
 class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate keys and records the line of every mapping key
-    and list item of the objects it constructs (keyed by ``id`` of the dict / list)."""
+    """SafeLoader that rejects duplicate keys, counts nodes (a file may hold at most
+    ``MAX_YAML_NODES``), and records the line of every mapping key and list item of the
+    objects it constructs (keyed by ``id`` of the dict / list)."""
 
-    def __init__(self, stream: str, file: str) -> None:
+    def __init__(self, stream: str, file: str, quote: bool = True) -> None:
         super().__init__(stream)
         self.file = file
+        self.quote = quote
+        self.nodes = 0
         self.key_lines: dict[int, dict[Any, int]] = {}
         self.item_lines: dict[int, list[int]] = {}
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        self.nodes += 1
+        if self.nodes > MAX_YAML_NODES:
+            raise InputError(f"the file has more than {MAX_YAML_NODES:,} YAML values; see "
+                             "Limits in docs/reference.md", file=self.file,
+                             line=self.peek_event().start_mark.line + 1)
+        return super().compose_node(parent, index)
 
     def compose_mapping_node(self, anchor):  # type: ignore[no-untyped-def]
         node = super().compose_mapping_node(anchor)
@@ -60,8 +76,10 @@ class _LineLoader(yaml.SafeLoader):
             ident = (key_node.tag, key_node.value)
             line = key_node.start_mark.line + 1
             if ident in seen:
+                named = f" '{key_node.value}'" if self.quote and len(key_node.value) <= 60 \
+                    else ""
                 raise InputError(
-                    f"duplicate key '{key_node.value}' (first on line {seen[ident]}, again on "
+                    f"duplicate key{named} (first on line {seen[ident]}, again on "
                     f"line {line}); each key may appear only once in a mapping",
                     file=self.file, line=line)
             seen[ident] = line
@@ -114,22 +132,77 @@ def _kind(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-def _yaml_error(err: yaml.YAMLError, file: str) -> InputError:
+_TOKEN = re.compile(r"<[a-z ]+>|[^\w\s'\"]")
+
+
+def _unquoted(text: str) -> str:
+    """A PyYAML problem text without the file's content: quoted parts other than token
+    names ('<stream end>') and single punctuation marks are dropped."""
+    def keep(m: re.Match[str]) -> str:
+        return m.group(0) if _TOKEN.fullmatch(m.group(1)) else ""
+    return re.sub(r" ?'([^'\n]*)'", keep, text).strip()
+
+
+def _yaml_error(err: yaml.YAMLError, file: str, text: str, quote: bool = True) -> InputError:
+    if isinstance(err, ReaderError):  # a control character such as NUL
+        line = text[: max(0, int(err.position))].count("\n") + 1 \
+            if isinstance(err.position, int) else None
+        code = err.character if isinstance(err.character, int) else None
+        what = f" (U+{code:04X})" if code is not None else ""
+        return InputError(f"the file holds a control character{what} that YAML does not "
+                          "allow; is it a text file?", file=file, line=line)
     mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
     line = mark.line + 1 if mark is not None else None
     problem = getattr(err, "problem", None)
-    if problem is None:  # ReaderError and other unmarked errors
-        return InputError(f"invalid YAML: {err}", file=file, line=line)
-    text = f"invalid YAML: {problem}"
+    if problem is None:  # other unmarked errors
+        return InputError("invalid YAML" + (f": {err}" if quote else ""), file=file,
+                          line=line)
+    tab = "\\t" in problem or "\t" in problem
+    text_out = f"invalid YAML: {problem if quote else _unquoted(problem)}"
     context = getattr(err, "context", None)
     cmark = getattr(err, "context_mark", None)
     if context:
         if cmark is not None and line is not None and cmark.line + 1 != line:
             context = f"{context} on line {cmark.line + 1}"
-        text += f" ({context})"
-    if "\\t" in problem or "\t" in problem:
-        text += "; indent with spaces, not tabs"
-    return InputError(text, file=file, line=line)
+        text_out += f" ({context if quote else _unquoted(context)})"
+    if tab:
+        text_out += "; indent with spaces, not tabs"
+    return InputError(text_out, file=file, line=line)
+
+
+def _expanded_size(root: Node, file: str) -> int:
+    """Nodes of the document with every alias expanded (memoised: linear in the distinct
+    nodes, so a billion-laughs file is measured, not expanded). A recursive alias (a
+    structure that contains itself) is refused."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+
+    def children(node: Node) -> list[Node]:
+        if isinstance(node, MappingNode):
+            return [n for pair in node.value for n in pair]
+        if isinstance(node, SequenceNode):
+            return list(node.value)
+        return []
+
+    while stack:
+        node, done = stack.pop()
+        nid = id(node)
+        if done:
+            on_path.discard(nid)
+            sizes[nid] = min(MAX_YAML_NODES + 1,
+                             1 + sum(sizes[id(c)] for c in children(node)))
+            continue
+        if nid in sizes:
+            continue
+        if nid in on_path:
+            raise InputError("an alias (*name) is used inside its own anchor (&name): a "
+                             "structure that contains itself", file=file,
+                             line=node.start_mark.line + 1)
+        on_path.add(nid)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children(node) if id(c) not in sizes)
+    return sizes[id(root)]
 
 
 def _build_linemap(data: Any, loader: _LineLoader, file: str) -> LineMap:
@@ -165,26 +238,24 @@ def _build_linemap(data: Any, loader: _LineLoader, file: str) -> LineMap:
     return linemap
 
 
-def load_yaml(path: str | Path) -> tuple[dict, LineMap]:
+def load_yaml(path: str | Path, *, quote: bool = True,
+              origin: tuple[str, int | None, str] | None = None) -> tuple[dict, LineMap]:
     """Safe-load a YAML file whose top level is a mapping.
 
     Returns the data and a :data:`LineMap` for every mapping key and list item at any
     depth.  Raises :class:`InputError` (with the file, and the line where known) for a
-    missing / unreadable file, an empty file, a YAML syntax error, a duplicate key, a
-    top level that is not a mapping, and top-level keys that are not text.
+    path that is not a regular file (sim.paths), a file over ``MAX_YAML_BYTES``, an empty
+    file, a YAML syntax error, a duplicate key, more than ``MAX_YAML_NODES`` values after
+    expanding aliases, a top level that is not a mapping, top-level keys that are not
+    text, and numbers or text beyond the bounds of sim.limits.
+
+    ``quote=False`` (a file reached through a path inside another file): messages never
+    quote the file's text. ``origin`` = (file, line, field) where the path was given.
     """
     file = str(path)
-    p = Path(path)
-    if p.is_dir():
-        raise InputError("is a directory; expected a YAML file", file=file)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError("file not found", file=file) from None
-    except PermissionError:
-        raise InputError("cannot read the file (permission denied)", file=file) from None
-    except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror or exc})", file=file) from None
+    raw = read_input(path, what="a YAML file", max_bytes=MAX_YAML_BYTES,
+                     **(dict(zip(("file", "line", "field"), origin, strict=True))
+                        if origin else {}))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -194,12 +265,17 @@ def load_yaml(path: str | Path) -> tuple[dict, LineMap]:
     empty = InputError(
         "the file is empty; expected a mapping of scenario settings (key: value lines)",
         file=file)
-    loader = _LineLoader(text, file)
+    loader = None
     try:
+        loader = _LineLoader(text, file, quote)
         node = loader.get_single_node()
         if node is None or (isinstance(node, ScalarNode) and node.tag == _NULL_TAG
                             and node.value in ("", "~", "null", "Null", "NULL")):
             raise empty
+        if _expanded_size(node, file) > MAX_YAML_NODES:
+            raise InputError(f"the file expands to more than {MAX_YAML_NODES:,} YAML values "
+                             "through its aliases (*name); see Limits in docs/reference.md",
+                             file=file)
         data = loader.construct_document(node)
         if not isinstance(data, dict):
             raise InputError(
@@ -209,26 +285,47 @@ def load_yaml(path: str | Path) -> tuple[dict, LineMap]:
     except InputError:
         raise
     except yaml.YAMLError as exc:
-        raise _yaml_error(exc, file) from None
+        raise _yaml_error(exc, file, text, quote) from None
     except RecursionError:
         raise InputError("the YAML is nested too deeply", file=file) from None
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. "!!int abc"
-        raise InputError(f"cannot read a value: {exc}", file=file) from None
+        raise InputError("cannot read a value" + (f": {exc}" if quote else " (a value does "
+                         "not match its !!tag)"), file=file) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
     for key in data:
         if not isinstance(key, str):
             where = linemap.get((str(key),), (file, None))
-            shown = _show(key) or repr(key)
+            shown = (_show(key) or repr(key)) if quote else None
             if isinstance(key, bool):
-                what = (f"a top-level key was read as {shown} (YAML reads yes/no/on/off "
-                        "as true/false); put the key in quotes, e.g. \"on\": ...")
-            else:
+                what = ((f"a top-level key was read as {shown}" if shown else
+                         "a top-level key was read as true/false") + " (YAML reads "
+                        "yes/no/on/off as true/false); put the key in quotes, e.g. \"on\": ...")
+            elif shown:
                 what = (f"the top-level key {shown} is {_kind(key)}, not a name; put the key "
                         f"in quotes, e.g. \"{shown}\": ...")
+            else:
+                what = f"a top-level key is {_kind(key)}, not a name; put it in quotes"
             raise InputError(what, file=file, line=where[1])
+    check_bounds(data, linemap, file)
     return data, linemap
+
+
+def check_bounds(data: Mapping, linemap: LineMap, file: str,
+                 prefix: tuple[str, ...] = ()) -> None:
+    """Raise an InputError for every number or text beyond the bounds of sim.limits
+    (non-finite numbers included), each at its file, line and dotted path."""
+    problems = []
+    for path, message in check_numbers(data):
+        full = (*prefix, *path)
+        where = locate(linemap, full)
+        problems.append(InputError(message, file=where[0] if where else file,
+                                   line=where[1] if where else None,
+                                   path=".".join(full) or None))
+    if problems:
+        raise InputError.of(problems)
 
 
 # --------------------------------------------------------------------------- extends
@@ -268,14 +365,34 @@ def _merge(parent: Mapping, child: Mapping,
     return out, replaced
 
 
-def resolve_extends(path: str | Path) -> tuple[dict, LineMap]:
+def resolve_extends(path: str | Path, *, top_keys: Iterable[str] | None = None,
+                    origin: tuple[str, int | None, str] | None = None
+                    ) -> tuple[dict, LineMap]:
     """Load ``path``; if it has a top-level ``extends: other.yaml`` (relative to the
     extending file), load that first (recursively) and deep-merge this file over it.
 
     The ``extends`` key is removed.  The LineMap points each path at the file and line
     that provided its value (child over parent).  A cycle raises :class:`InputError`.
+
+    A file reached through a path given inside another file (``extends``, or ``origin``
+    for e.g. a roadmap's baseline) is read with ``quote=False`` and, when ``top_keys`` is
+    given, must be a scenario file: every top-level key one of ``top_keys``. Otherwise it
+    is refused without quoting any of it (SPEC §7.1: no file disclosure).
     """
-    return _resolve(Path(path), [])
+    keys = None if top_keys is None else {*top_keys, "extends"}
+    return _resolve(Path(path), [], keys, origin)
+
+
+def _not_a_scenario(data: dict, path: Path, keys: set[str] | None,
+                    origin: tuple[str, int | None, str] | None) -> None:
+    if keys is None or origin is None:
+        return
+    foreign = [k for k in data if k not in keys]
+    if foreign:
+        file, line, field = origin
+        raise InputError(f"'{path}' is not a scenario file: {len(foreign)} of its "
+                         f"{len(data)} top-level keys are not scenario settings (its content "
+                         "is not shown)", file=file, line=line, path=field)
 
 
 def _check_dropped_variants(data: dict, linemap: LineMap, file: str,
@@ -294,8 +411,18 @@ def _check_dropped_variants(data: dict, linemap: LineMap, file: str,
                              line=where[1], path=f"variants.{name}")
 
 
-def _resolve(path: Path, chain: list[tuple[Path, str]]) -> tuple[dict, LineMap]:
-    data, linemap = load_yaml(path)
+def _resolve(path: Path, chain: list[tuple[str, str]], keys: set[str] | None,
+             origin: tuple[str, int | None, str] | None) -> tuple[dict, LineMap]:
+    try:
+        data, linemap = load_yaml(path, quote=origin is None, origin=origin)
+    except InputError as err:
+        if origin is None or err.file != str(path):
+            raise
+        ofile, oline, field = origin  # say where this file was named
+        raise InputError(f"{err.message} (this file is the '{field}' of {ofile}"
+                         + (f", line {oline}" if oline else "") + ")", file=err.file,
+                         line=err.line, path=err.path) from None
+    _not_a_scenario(data, path, keys, origin)
     if "extends" not in data:
         _check_dropped_variants(data, linemap, str(path), None)
         return data, linemap
@@ -306,19 +433,21 @@ def _resolve(path: Path, chain: list[tuple[Path, str]]) -> tuple[dict, LineMap]:
     if not isinstance(target, str) or not target.strip():
         raise InputError(f"expected the name of a YAML file to extend, got {_kind(target)}",
                          file=file, line=line, path="extends")
+    if "\x00" in target:
+        raise InputError("the file name contains a NUL character", file=file, line=line,
+                         path="extends")
     parent_path = path.parent / target.strip()
-    me = path.resolve()
-    here = [*chain, (me, file)]
-    if parent_path.resolve() in [p for p, _ in here]:
-        start = [p for p, _ in here].index(parent_path.resolve())
+    here = [*chain, (os.path.realpath(path), file)]
+    real = os.path.realpath(parent_path)  # no error on a symlink loop: reading reports it
+    if real in [p for p, _ in here]:
+        start = [p for p, _ in here].index(real)
         names = [name for _, name in here[start:]] + [str(parent_path)]
         raise InputError(f"'extends' goes round in a cycle: {' -> '.join(names)}",
                          file=file, line=line, path="extends")
-    if not parent_path.is_file():
-        what = "is a directory" if parent_path.is_dir() else "was not found"
-        raise InputError(f"the file to extend, '{parent_path}', {what}",
-                         file=file, line=line, path="extends")
-    parent, parent_lines = _resolve(parent_path, here)
+    if len(here) >= MAX_EXTENDS_DEPTH:
+        raise InputError(f"more than {MAX_EXTENDS_DEPTH} files extend one another; see "
+                         "Limits in docs/reference.md", file=file, line=line, path="extends")
+    parent, parent_lines = _resolve(parent_path, here, keys, (file, line, "extends"))
     inherited = parent.get("variants")
     _check_dropped_variants(data, linemap, file,
                             {k: v for k, v in inherited.items() if v is not None}
@@ -388,7 +517,7 @@ def set_dotted(data: dict, dotted: str, value: Any) -> None:
             node = node[int(part)]
         else:
             raise InputError(
-                f"cannot set it: '{where}' is {_kind(node)} ({node!r}), not a mapping",
+                f"cannot set it: '{where}' is {_kind(node)} ({_show(node)}), not a mapping",
                 path=dotted)
 
 

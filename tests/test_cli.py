@@ -218,35 +218,8 @@ def test_demo_runs(tmp_path: Path) -> None:
         assert words in res.stdout, words
 
 
-@pytest.mark.parametrize("workers", ["1", "2"])
-def test_interrupted_run_keeps_finished_replications(tmp_path: Path, workers: str) -> None:
-    import signal
-    import time
-
-    text = SMALL.replace("horizon_hours: 4", "horizon_hours: 40").replace(
-        "replications: 3", "replications: 2000")
-    path = broken(tmp_path, text, "long.yaml")
-    out = tmp_path / "o"
-    for delay_s in (8.0, 16.0, 32.0):  # a loaded machine may need longer to get going
-        proc = subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "run",
-                                 str(path), "--out", str(out), "--workers", workers, "--quiet"],
-                                cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(delay_s)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=120)
-        if not (out / "summary.json").exists():
-            continue  # interrupted while still starting up: try again, later
-        assert proc.returncode == 3, err
-        assert "Traceback" not in err
-        meta = json.loads((out / "summary.json").read_text())["meta"]
-        if meta["replications_done"] > 0:
-            break
-    assert meta["complete"] is False and meta["error"] == "interrupted"
-    done = meta["replications_done"]
-    assert 0 < done < meta["replications_planned"]
-    reps = pd.read_csv(out / "replications.csv")
-    assert reps.groupby(["variant", "replication"]).ngroups == done
+# Interrupted runs (SIGINT/SIGTERM at markers, 1 and 2 workers, every command): see
+# tests/test_hostile.py.
 
 
 SCHEDULED = SMALL.replace("""  base:

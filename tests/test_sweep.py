@@ -127,3 +127,43 @@ def test_sweep_columns_are_named_by_the_values_that_differ() -> None:
                   "tiers.advanced.agents=6"] == "base.agents=30, advanced.agents=6"
     assert set(column_labels([("tiers.base.schedule.shifts.0.agents", [4, 5])]).values()) \
         == {"4", "5"}
+
+
+@pytest.mark.parametrize("text, words", [
+    ("nan:inf:1", "finite"), ("1:inf:1", "finite"), ("1:10:nan", "finite"),
+    ("1:1000000000:1", "at most 10,000"), ("[1", "YAML"), ("1,[2", "YAML"),
+])
+def test_bad_ranges_and_values_are_input_errors(text: str, words: str) -> None:
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.raises(InputError) as info:
+        parse_values(text, "p")
+    assert words in info.value.message and info.value.path == "p"
+    assert time.perf_counter() - t0 < 0.5   # checked before any value is built
+
+
+def test_the_grid_is_bounded_before_any_point_is_built() -> None:
+    from sim.sweep import grid_from_yaml, parse_sets
+
+    with pytest.raises(InputError) as info:
+        parse_sets(["a=1:101:1", "b=1:101:1"])
+    assert "10,201 points" in info.value.message
+    with pytest.raises(InputError):
+        grid_from_yaml({"a": list(range(200)), "b": list(range(200))})
+
+
+def test_a_damaged_or_foreign_point_file_is_simulated_again(tmp_path: Path) -> None:
+    from sim.runner import RepResult
+    from sim.sweep import load_point, save_point
+
+    rep = RepResult("s", "tiers.base.agents=5", 0, {("all", "asa_s"): 1.5}, [], None, 0.1)
+    save_point(tmp_path, "k1", [rep])
+    assert load_point(tmp_path, "k1", "tiers.base.agents=5")[0].metrics == rep.metrics
+    assert load_point(tmp_path, "k1", "another-point") is None   # not this point's file
+    for text in ("{", "[]", '{"key": "k1", "reps": [{"replication": "x"}]}', "[" * 5000):
+        (tmp_path / "points" / "k1.json").write_text(text)
+        assert load_point(tmp_path, "k1") is None
+    (tmp_path / "points" / "k1.json").unlink()
+    (tmp_path / "points" / "k1.json").symlink_to("/dev/zero")
+    assert load_point(tmp_path, "k1") is None

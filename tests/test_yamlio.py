@@ -883,3 +883,103 @@ def test_extends_a_redefined_variant_replaces_the_inherited_one(tmp_path):
     assert data["variants"] == {"v": {"a.d": 4}, "w": {"a.b": 3}}
     assert lines[("variants", "v", "a.d")] == (str(tmp_path / "child.yaml"), 3)
     assert ("variants", "v", "a.b") not in lines
+
+
+# ----------------------------------------------------------------------- hostile files (#10)
+
+def test_an_alias_bomb_is_measured_not_expanded(tmp_path):
+    import time
+
+    lines = ["l0: &l0 [a, a, a, a, a, a, a, a, a, a]"]
+    lines += [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]" for i in range(1, 12)]
+    path = write(tmp_path / "bomb.yaml", "\n".join(lines) + "\n")   # 10^12 values expanded
+    t0 = time.perf_counter()
+    err = load_error(path)
+    assert "aliases" in err.message and time.perf_counter() - t0 < 1.0
+
+
+def test_aliases_within_the_bound_still_work(tmp_path):
+    data, _ = load_yaml(write(tmp_path / "ok.yaml", "a: &x [1, 2]\nb: *x\nc: *x\n"))
+    assert data["b"] == data["c"] == [1, 2]
+
+
+def test_a_recursive_alias_is_refused(tmp_path):
+    err = load_error(write(tmp_path / "r.yaml", "a: 1\nb: &x\n  c: [*x]\n"))
+    assert "contains itself" in err.message and err.line == 2   # the anchor's line
+
+
+def test_too_many_values_are_refused_while_reading(tmp_path):
+    from sim.limits import MAX_YAML_NODES
+
+    path = write(tmp_path / "big.yaml", "a: [" + ",".join(["1"] * (MAX_YAML_NODES + 5)) + "]\n")
+    assert "YAML values" in load_error(path).message
+
+
+def test_a_nul_byte_is_an_input_error_with_its_line(tmp_path):
+    path = tmp_path / "nul.yaml"
+    path.write_bytes(b"a: 1\nb: x\x00y\n")
+    err = load_error(path)
+    assert err.line == 2 and "control character" in err.message
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda d: d.mkdir(), "directory"),
+    (lambda d: __import__("os").mkfifo(d), "FIFO"),
+    (lambda d: d.symlink_to("/dev/zero"), "device"),
+    (lambda d: d.symlink_to(d), "loop"),
+])
+def test_only_regular_files_are_read(tmp_path, make, words):
+    target = tmp_path / "t.yaml"
+    make(target)
+    assert words in load_error(target).message
+
+
+def test_a_referenced_file_is_never_quoted(tmp_path):
+    secret = "hunter2-secret"
+    write(tmp_path / "a.yaml", f"x: [{secret}\n")
+    write(tmp_path / "b.yaml", f"name: *{secret}\n")
+    write(tmp_path / "c.yaml", f"{secret}: 1\n{secret}: 2\n")
+    write(tmp_path / "d.yaml", f"password: {secret}\n")
+    for parent in "abcd":
+        child = write(tmp_path / f"child-{parent}.yaml", f"extends: {parent}.yaml\n")
+        with pytest.raises(InputError) as info:
+            resolve_extends(child, top_keys={"name", "x"})
+        assert secret not in "\n".join(info.value.lines()), parent
+    # the same errors in the file on the command line may quote it (the user's own)
+    with pytest.raises(InputError) as info:
+        resolve_extends(tmp_path / "c.yaml")
+    assert secret in info.value.message
+
+
+def test_a_referenced_yaml_file_must_be_a_scenario_file(tmp_path):
+    write(tmp_path / "other.yaml", "database: {password: x}\nname: y\n")
+    child = write(tmp_path / "child.yaml", "extends: other.yaml\n")
+    with pytest.raises(InputError) as info:
+        resolve_extends(child, top_keys={"name", "channels"})
+    err = info.value
+    assert "not a scenario file" in err.message and "password" not in str(err)
+    assert err.file == str(child) and err.line == 1 and err.path == "extends"
+
+
+def test_numbers_beyond_the_bounds_name_line_and_path(tmp_path):
+    path = write(tmp_path / "s.yaml", """
+        horizon_hours: .inf
+        channels:
+          phone:
+            arrivals: {rate_per_hour: 2.0e+6}
+        variants:
+          big: {tiers.base.agents: 1000000}
+        """)
+    err = load_error(path)
+    by_path = {e.path: e for e in [err, *err.others]}
+    assert "finite" in by_path["horizon_hours"].message and by_path["horizon_hours"].line == 1
+    assert "at most 1,000,000" in by_path["channels.phone.arrivals.rate_per_hour"].message
+    assert by_path["variants.big.tiers.base.agents"].line == 6
+
+
+def test_extends_chains_are_bounded(tmp_path):
+    for i in range(25):
+        write(tmp_path / f"c{i}.yaml", f"extends: c{i + 1}.yaml\n")
+    with pytest.raises(InputError) as info:
+        resolve_extends(tmp_path / "c0.yaml")
+    assert "more than 20" in info.value.message
