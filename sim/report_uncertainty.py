@@ -163,6 +163,8 @@ def tornado(sens: pd.DataFrame, output: str, what: str, top: int = 8) -> Chart |
                              customdata=s[col]))
     fig.add_vline(x=mid, line_color=TARGET_COLOR, line_width=1)
     layout(fig, f"What moves {what} most (tornado)", what, "", barmode="overlay")
+    fig.update_layout(legend={"y": -0.3, "yanchor": "top", "x": 0, "orientation": "h"},
+                      margin={"b": 80})
     return Chart(fig, "uncertainty-tornado", height=max(260, 60 + 34 * len(s)))
 
 
