@@ -25,11 +25,11 @@ from pydantic import Field, model_validator
 
 from sim.config import _Strict
 from sim.errors import InputError
+from sim.limits import MAX_DRAWS
 from sim.overrides import bounds, has_wildcard, is_count, round_count
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 DEFAULT_DRAWS = 64
-MAX_DRAWS = 4096
 
 
 class Uncertain(_Strict):
