@@ -408,6 +408,7 @@ def roadmap(file: Annotated[Path, typer.Argument(help="Roadmap YAML file (SPEC Â
 def validate(file: Annotated[Path, typer.Argument(help="Scenario or roadmap YAML file.")],
              quiet: QuietOpt = False) -> None:
     """Check a scenario or roadmap file and exit (no simulation)."""
+    from sim.limits import check_work
     from sim.roadmap import is_roadmap_file, load_roadmap
     from sim.scenario import load_scenario
     from sim.yamlio import load_yaml
@@ -424,6 +425,7 @@ def validate(file: Annotated[Path, typer.Argument(help="Scenario or roadmap YAML
                 dists, n, counts = roadmap_inputs(rf, None)
                 check_extremes(rf, dists, counts)
                 extra = f" (per draw); {len(dists)} uncertain input(s), {n} draws"
+            check_work([p.scenario for p in lr.points], what="this roadmap")
             if not quiet:
                 typer.echo(f"{file}: ok â€” roadmap '{lr.roadmap.roadmap}' on "
                            f"'{lr.baseline.scenario.name}', {len(lr.roadmap.phases)} phase(s) "
@@ -438,6 +440,7 @@ def validate(file: Annotated[Path, typer.Argument(help="Scenario or roadmap YAML
 
             dists, n = uncertain_scenario(file, loaded.raw, resolve_extends(file)[1], None)
             extra = f", {len(dists)} uncertain input(s), {n} draws"
+        check_work([sc for _, sc in loaded.options()], what="this scenario")  # as run would
     except InputError as err:
         _fail_input(err)
     if not quiet:

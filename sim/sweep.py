@@ -64,10 +64,6 @@ def parse_values(text: str, path: str) -> list[object]:
 
 
 def _yaml_value(text: str, path: str) -> object:
-    from sim.overrides import is_relative  # SPEC §7.5: *0.9, +2, -10% stay relative text
-
-    if is_relative(text.strip()):
-        return text.strip()
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -179,6 +179,9 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], int, list[str]]] = {
                                                ("horizon_hours: 4", "horizon_hours: 1000"),
                                                extra=["--reps", "10000"]),
                           2, ["contacts", "at most"]),
+    "validate-work-too-big": (lambda t: ["validate", *run_edited(
+        t, ("rate_per_hour: 120", "rate_per_hour: 900000"),
+        ("horizon_hours: 4", "horizon_hours: 8000"))[1:2]], 2, ["contacts", "at most"]),
     "intervals-too-many": (lambda t: run_edited(
         t, ("horizon_hours: 4", "horizon_hours: 8000\ninterval_minutes: 1"),
         ("rate_per_hour: 120", "rate_per_hour: 0.01")), 2, ["interval rows"]),
