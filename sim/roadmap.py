@@ -26,6 +26,7 @@ from sim.overrides import resolve as resolve_overrides
 from sim.paths import file_sha256
 from sim.scenario import LoadedScenario, load_scenario, validate_mapping
 from sim.validation import input_error_from_validation, model_allowed_keys
+from sim.workforce import TierWorkforce
 from sim.yamlio import LineMap, apply_overrides, locate, resolve_extends
 
 BASELINE = "baseline"
@@ -77,6 +78,8 @@ class Roadmap(_Strict):
     ramp_points: Annotated[int, Field(ge=1, le=12)] = 2
     currency: str | None = None                   # default: the baseline's
     economics: Economics | None = None            # wage/volume growth, discounting
+    workforce: dict[Name, TierWorkforce] | None = None  # SPEC §7.7, sim/workforce.py
+    workforce_points: Annotated[int, Field(ge=0, le=240)] = 8  # extra simulated months
     uncertain: dict[str, Any] | None = None       # SPEC §7.6: checked by sim/uncertain.py
     draws: Annotated[int, Field(ge=1, le=4096)] | None = None
     # replications of every state (default: the baseline's); --reps overrides
@@ -128,6 +131,7 @@ class LoadedRoadmap:
     points: list[Point]
     raw: dict
     file_hash: str
+    workforce: Any = None     # sim.roadmap_workforce.WorkforceRun with ``workforce:``
 
     def phase_end(self, name: str) -> int:
         end = 0
@@ -169,8 +173,12 @@ def read_roadmap(path: str | Path, overrides: list[tuple[str, object]] | None = 
     rm = validate_roadmap(data, file, linemap)
     where = linemap.get(("baseline",), (file, None))  # relative to its file; sim.paths
     base_path = Path(where[0]).parent / rm.baseline
-    return RoadmapFile(p, data, linemap, rm, load_scenario(
-        base_path, overrides or [], origin=(where[0], where[1], "baseline")))
+    base = load_scenario(base_path, overrides or [], origin=(where[0], where[1], "baseline"))
+    if rm.workforce:
+        from sim.roadmap_workforce import check_workforce
+
+        check_workforce(rm, base.scenario, file, linemap)
+    return RoadmapFile(p, data, linemap, rm, base)
 
 
 def validate_roadmap(data: dict, file: str, linemap: LineMap) -> Roadmap:
@@ -206,10 +214,12 @@ def build_roadmap(rf: RoadmapFile, reps: int | None = None, seed: int | None = N
     states: list[tuple[str, str, int, dict, tuple[int, Phase] | None]] = [
         (BASELINE, BASELINE, 0, plain, None)]
     resolved_sets: list[dict[str, Any]] = []
+    resolved: list[tuple[int, Phase, int, dict, dict, dict[str, Any]]] = []
     month = 0
     for i, phase in enumerate(rm.phases):
         after, concrete = _apply_set(plain, phase, i, file, linemap)
         resolved_sets.append(concrete)
+        resolved.append((i, phase, month, plain, after, concrete))
         n = (phase.ramp_points or rm.ramp_points) if phase.ramp else 1
         months_at = sorted({month + round(j * phase.months / n) for j in range(1, n)}
                            - {month, month + phase.months}) + [month + phase.months]
@@ -221,6 +231,9 @@ def build_roadmap(rf: RoadmapFile, reps: int | None = None, seed: int | None = N
         plain = after
         month += phase.months
     points = []
+    run = None
+    if rm.workforce:
+        states = states[:1]   # the baseline; every later state holds its month's workforce
     for variant, phase_name, at, state, ph in states:
         own = max(at, 1)
         for vm in volume_months(rm, variant, phase_name, at, horizon) if growth else [own]:
@@ -228,12 +241,47 @@ def build_roadmap(rf: RoadmapFile, reps: int | None = None, seed: int | None = N
             name = variant if vm == own else f"{variant}~{vm}"
             points.append(Point(name, phase_name, at, _validated(
                 sc, update, base, file, linemap, ph), variant, vm))
+    if rm.workforce:
+        points, run = _workforce(rm, points, resolved, growth, update, base, file, linemap)
     digest = file_sha256(p, MAX_YAML_BYTES)
     raw = copy.deepcopy(data)
     for ph_raw, concrete in zip(raw.get("phases") or [], resolved_sets, strict=False):
         if isinstance(ph_raw, dict) and ph_raw.get("set"):
             ph_raw["set"] = concrete   # scenario.yaml holds resolved numbers (SPEC §7.5)
-    return LoadedRoadmap(p, rm, base, points, raw, digest)
+    return LoadedRoadmap(p, rm, base, points, raw, digest, run)
+
+
+def _workforce(rm: Roadmap, points: list[Point], resolved: list, growth: float,
+               update: dict, base: LoadedScenario, file: str, linemap: LineMap
+               ) -> tuple[list[Point], Any]:
+    """The baseline's points and one point per simulated month of the workforce."""
+    from sim.roadmap_workforce import workforce_points
+
+    start_state = resolved[0][3]
+
+    def phase_at(m: int) -> tuple[int, Phase, int, dict, dict, dict] | None:
+        for r in resolved:
+            if r[2] < m <= r[2] + r[1].months:
+                return r
+        return None
+
+    def plan_state(m: int) -> dict:
+        r = phase_at(m)
+        if m == 0:
+            return start_state
+        if r is None:
+            return resolved[-1][4]
+        _, ph, start, before, after, concrete = r
+        f = (m - start) / ph.months
+        return after if f == 1.0 or not ph.ramp else _between(before, after, concrete, f)
+
+    def validate(state: dict, m: int) -> Scenario:
+        sc = state if not growth else _scaled(state, volume_factor(growth, m))
+        r = phase_at(m) or (resolved[-1] if m else None)
+        return _validated(sc, update, base, file, linemap, r[:2] if r else None)
+
+    made, run = workforce_points(rm, plan_state, points[0].scenario, validate)
+    return points + [Point(v, ph, m, sc, v, max(m, 1)) for v, ph, m, sc in made], run
 
 
 def volume_factor(growth_per_year: float, month: int) -> float:
