@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pydantic
 from pydantic import Field, field_validator, model_validator
@@ -31,6 +31,7 @@ from sim.workforce import TierWorkforce
 from sim.yamlio import LineMap, locate
 
 BASELINE = "baseline"
+PLANNED = "~plan"   # with workforce: a phase's end / ramp point as planned (no workforce)
 
 
 class Phase(_Strict):
@@ -80,7 +81,8 @@ class Roadmap(_Strict):
     currency: str | None = None                   # default: the baseline's
     economics: Economics | None = None            # wage/volume growth, discounting
     workforce: dict[Name, TierWorkforce] | None = None  # SPEC §7.7, sim/workforce.py
-    workforce_points: Annotated[int, Field(ge=0, le=240)] = 8  # extra simulated months
+    # extra months simulated with workforce:, at most; "all": every month (no interpolation)
+    workforce_points: Annotated[int, Field(ge=0, le=240)] | Literal["all"] = 8
     uncertain: dict[str, Any] | None = None       # SPEC §7.6: checked by sim/uncertain.py
     draws: Annotated[int, Field(ge=1, le=4096)] | None = None
     # replications of every state (default: the baseline's); --reps overrides
@@ -233,6 +235,7 @@ def build_roadmap(rf: RoadmapFile, reps: int | None = None, seed: int | None = N
         month += phase.months
     points = []
     run = None
+    planned = states[1:]
     if rm.workforce:
         states = states[:1]   # the baseline; every later state holds its month's workforce
     for variant, phase_name, at, state, ph in states:
@@ -244,6 +247,11 @@ def build_roadmap(rf: RoadmapFile, reps: int | None = None, seed: int | None = N
                 sc, update, base, file, linemap, ph), variant, vm))
     if rm.workforce:
         points, run = _workforce(rm, points, resolved, growth, update, base, file, linemap)
+        for variant, phase_name, at, state, ph in planned:  # as planned: no workforce
+            sc = state if not growth else _scaled(state, volume_factor(growth, max(at, 1)))
+            name = f"{variant}{PLANNED}"
+            points.append(Point(name, phase_name, at, _validated(
+                sc, update, base, file, linemap, ph), name, max(at, 1)))
     digest = file_sha256(p, MAX_YAML_BYTES)
     raw = copy.deepcopy(data)
     for ph_raw, concrete in zip(raw.get("phases") or [], resolved_sets, strict=False):

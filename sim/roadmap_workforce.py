@@ -44,6 +44,7 @@ class WorkforceRun:
     phase_of: dict[int, str]                    # month -> phase ("after" past the last)
     coaching: list[dict] = field(default_factory=list)  # per (month, coach): hours
     plan_months: int = 0
+    planned: dict[int, tuple[str, str, float]] = field(default_factory=dict)  # as planned
 
     def meta(self) -> dict:
         return {"simulated_months": sorted(self.knots), "coaching": self.coaching,
@@ -115,7 +116,10 @@ def workforce_points(rm, plan_state: Callable[[int], dict], base_sc: Scenario,  
              for t in rm.workforce}
     path = workforce_path(rm.workforce, plans)
     scale = {c: on_queue_hours_per_month(base_sc, c) for c in path.coaching_hours}
-    knots = knot_months(fixed_knots(rm), path, scale, rm.workforce_points, rm.horizon)
+    if rm.workforce_points == "all":
+        knots = list(range(rm.horizon + 1))
+    else:
+        knots = knot_months(fixed_knots(rm), path, scale, rm.workforce_points, rm.horizon)
     knots = sorted(set(knots) | {k for k in fixed_knots(rm) if k <= months})
     phase_of = phase_months(rm)
     ends = {}
@@ -124,7 +128,8 @@ def workforce_points(rm, plan_state: Callable[[int], dict], base_sc: Scenario,  
         start += ph.months
         ends[start] = ph.name
     out: list[tuple[str, str, int, Scenario]] = []
-    run = WorkforceRun(path, {0: "baseline"}, phase_of, plan_months=months)
+    run = WorkforceRun(path, {0: "baseline"}, phase_of, plan_months=months,
+                       planned=planned_weights(rm))
     for m in knots:
         if m == 0:
             continue
@@ -144,6 +149,35 @@ def workforce_points(rm, plan_state: Callable[[int], dict], base_sc: Scenario,  
         out.append((variant, phase, m, sc))
         run.knots[m] = variant
     return out, run
+
+
+def planned_weights(rm) -> dict[int, tuple[str, str, float]]:  # noqa: ANN001
+    """Month -> (state before, state after, weight of the one after) of the roadmap as
+    planned (no workforce): a phase's end from its first month, a ramp linear between
+    its points (as the economics without ``workforce:`` take them)."""
+    from sim.roadmap import BASELINE, PLANNED
+
+    out: dict[int, tuple[str, str, float]] = {}
+    prev, start = (BASELINE, 0), 0
+    for ph in rm.phases:
+        end = start + ph.months
+        n = (ph.ramp_points or rm.ramp_points) if ph.ramp else 1
+        inner = sorted({start + round(j * ph.months / n) for j in range(1, n)}
+                       - {start, end})
+        knots = [prev] + [(f"{ph.name}@{m}{PLANNED}", m) for m in inner] + [
+            (f"{ph.name}{PLANNED}", end)]
+        for m in range(start + 1, end + 1):
+            if not ph.ramp:
+                out[m] = (knots[-1][0], knots[-1][0], 0.0)
+                continue
+            for (va, a), (vb, b) in zip(knots, knots[1:], strict=False):
+                if a < m <= b:
+                    out[m] = (va, vb, (m - a) / (b - a))
+                    break
+        prev, start = knots[-1], end
+    out[0] = (BASELINE, BASELINE, 0.0)
+    out[-1] = (prev[0], prev[0], 0.0)    # after the last phase
+    return out
 
 
 def lerp_monthly(run: WorkforceRun, value: Callable[[str], np.ndarray], horizon: int
@@ -173,6 +207,12 @@ def monthly_kpis(run: WorkforceRun, summary: pd.DataFrame, metrics: list[str],
 
         series = lerp_monthly(run, val, horizon)
         for m in range(1, horizon + 1):
+            va, vb, w = run.planned.get(m, run.planned.get(-1, ("", "", 0.0)))
+            plan = float(val(va)) + w * (float(val(vb)) - float(val(va))) if w else \
+                float(val(va))
             rows.append([m, run.phase_of.get(m, "after"), metric, float(series[m - 1]),
-                         m in run.knots])
-    return pd.DataFrame(rows, columns=["month", "phase", "metric", "mean", "simulated"])
+                         plan, m in run.knots])
+    return pd.DataFrame(rows, columns=KPI_COLUMNS)
+
+
+KPI_COLUMNS = ["month", "phase", "metric", "mean", "planned", "simulated"]

@@ -2,11 +2,12 @@
 the months where service dips while new hires learn, and the terminal's summary line.
 
 A month *dips during training* when new hires of some tier are still learning (their
-``new_hire_share`` > 0) or a coach is coaching that month, and a service KPI misses:
-either a target (not a cost target) that the end of the month's phase meets, or, with no
-such target, a channel's ``service_level`` more than 0.05 below its phase end's. The
-month's KPI is the interpolated mean (workforce_kpis.csv), so a flag is as uncertain as
-the simulated months around it (their CIs are in summary.csv).
+``new_hire_share`` > 0) or a coach is coaching that month, and a service KPI misses
+where the roadmap as planned (its states without the workforce, ``<state>~plan`` in
+summary.csv) meets it: a target (not a cost target), or, with no such target, a
+channel's ``service_level`` more than 0.05 below the planned one. Both are interpolated
+means (workforce_kpis.csv ``mean`` and ``planned``), so a flag is as uncertain as the
+simulated months around it (their CIs are in summary.csv).
 """
 
 from __future__ import annotations
@@ -57,39 +58,37 @@ def _meets(value: float, bound: str, limit: float) -> bool:
 
 
 def service_dips(workforce: pd.DataFrame, kpis: pd.DataFrame, targets: list[dict],
-                 phase_end: dict[str, str], coaching_months: set[int]
-                 ) -> list[tuple[int, str]]:
+                 coaching_months: set[int]) -> list[tuple[int, str]]:
     """(month, what dips) of every month that dips during training (module docstring)."""
     if workforce is None or kpis is None or workforce.empty or kpis.empty:
         return []
     learning = set(workforce[workforce["new_hire_share"] > 1e-9]["month"].astype(int))
     training = sorted(learning | coaching_months)
-    value = kpis.set_index(["month", "metric"])["mean"]
-    ends = {}   # phase -> month of its end
-    for m, ph in kpis.drop_duplicates("month")[["month", "phase"]].itertuples(index=False):
-        ends[ph] = m
+    by = kpis.set_index(["month", "metric"])
     checks = _targets(targets)
     channels = sorted({m.split(".")[0] for m in kpis["metric"]
                        if m.endswith(".service_level")})
     out = []
     for m in training:
-        row = kpis[kpis["month"] == m]
-        if row.empty:
-            continue
-        phase = str(row.iloc[0]["phase"])
-        end = ends.get(phase_end.get(phase, phase), ends.get(phase))
         what = []
+
+        def get(metric: str, m: int = m) -> tuple[float, float]:
+            if (m, metric) not in by.index:
+                return math.nan, math.nan
+            row = by.loc[(m, metric)]
+            return float(row["mean"]), float(row["planned"])
+
         for metric, bound, limit in checks:
-            now, at_end = value.get((m, metric), math.nan), value.get((end, metric), math.nan)
-            if _meets(at_end, bound, limit) and not _meets(now, bound, limit):
-                what.append(f"{metric} {now:.3g} ({bound} {limit:g})")
+            now, plan = get(metric)
+            if _meets(plan, bound, limit) and not _meets(now, bound, limit):
+                what.append(f"{metric} {now:.3g} ({bound} {limit:g}; as planned "
+                            f"{plan:.3g})")
         if not checks:
             for ch in channels:
-                key = f"{ch}.service_level"
-                now, at_end = value.get((m, key), math.nan), value.get((end, key), math.nan)
-                if not (math.isnan(now) or math.isnan(at_end)) and \
-                        now < at_end - DIP_SERVICE_LEVEL:
-                    what.append(f"{key} {now:.2f} (phase end {at_end:.2f})")
+                now, plan = get(f"{ch}.service_level")
+                if not (math.isnan(now) or math.isnan(plan)) and \
+                        now < plan - DIP_SERVICE_LEVEL:
+                    what.append(f"{ch}.service_level {now:.2f} (as planned {plan:.2f})")
         if what:
             out.append((m, "; ".join(what)))
     return out
@@ -98,8 +97,7 @@ def service_dips(workforce: pd.DataFrame, kpis: pd.DataFrame, targets: list[dict
 def dips_of(lr, tables: dict[str, pd.DataFrame]) -> list[tuple[int, str]]:  # noqa: ANN001
     targets = [t.model_dump(exclude_none=True) for t in lr.points[0].scenario.targets]
     coaching = {int(c["month"]) for c in lr.workforce.coaching if c["taken_hours"] > 0}
-    return service_dips(tables["workforce"], tables["workforce_kpis"], targets, {},
-                        coaching)
+    return service_dips(tables["workforce"], tables["workforce_kpis"], targets, coaching)
 
 
 def workforce_line(workforce: pd.DataFrame, kpis: pd.DataFrame, lr) -> Text:  # noqa: ANN001

@@ -163,11 +163,15 @@ WF = ("workforce:\n  base: {attrition_per_year: 0.3, hiring: replace, hire_lead_
 def test_new_hire_speed_one_changes_nothing_bitwise(tmp_path: Path) -> None:
     """Common random numbers: a learning curve at speed 1 gives byte-identical results to
     none at all; at speed 0.5 the base tier's handle time rises."""
-    files = ("summary.csv", "roadmap.csv", "workforce.csv", "replications.csv")
+    files = ("summary.csv", "roadmap.csv", "replications.csv", "workforce_kpis.csv")
     plain, _ = _run(tmp_path, PLAN + WF % "", "plain")
     one, _ = _run(tmp_path, PLAN + WF % ", learning_months: 3, new_hire_speed: 1", "one")
     for f in files:
         assert (plain / f).read_bytes() == (one / f).read_bytes(), f
+    a, b = pd.read_csv(plain / "workforce.csv"), pd.read_csv(one / "workforce.csv")
+    assert (b["new_hire_share"] > 0).any()     # the hires are learning, at full speed
+    pd.testing.assert_frame_equal(a.drop(columns="new_hire_share"),
+                                  b.drop(columns="new_hire_share"), check_exact=True)
     slow, _ = _run(tmp_path, PLAN + WF % ", learning_months: 3, new_hire_speed: 0.5",
                    "slow")
     w = pd.read_csv(slow / "workforce.csv")
@@ -195,7 +199,7 @@ def test_months_in_between_are_interpolated_from_the_simulated_ones(tmp_path: Pa
     lr = load_roadmap(broken(tmp_path, text, "p.yaml"))
     knots = sorted(lr.workforce.knots)
     assert knots[0] == 0 and knots[-1] == 12 and {1, 3, 4, 5} <= set(knots)
-    every = load_roadmap(broken(tmp_path, text + "workforce_points: 240\n", "q.yaml"))
+    every = load_roadmap(broken(tmp_path, text + "workforce_points: all\n", "q.yaml"))
     assert sorted(every.workforce.knots) == list(range(13))
 
 
