@@ -72,8 +72,12 @@ def roadmap_data(d: ReportData) -> dict:
                   "net": fmt(rm["net_savings"].sum(), d.currency),
                   "cumulative": fmt(rm.iloc[-1]["cumulative_net"], d.currency)}
     small, money = roadmap_charts(d)
+    from sim.report_workforce import workforce_data
+
+    planned = sum(1 for k in d.options if k[1].endswith("~plan"))
     return {"payback": payback_data(d), "table": table, "totals": totals,
-            "ramp": len(d.options) - len(d.headline), "charts": money, "phase_charts": small}
+            "ramp": len(d.options) - len(d.headline) - planned, "charts": money,
+            "phase_charts": small, "workforce": workforce_data(d)}
 
 
 def kpis_by_phase(d: ReportData) -> list[Chart]:
