@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import copy
 import math
+
 from sim.config import Scenario
 from sim.costs import HOURS_PER_MONTH
 from sim.schedule import Schedule, paid_agent_hours, weekly_agents
