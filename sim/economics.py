@@ -39,6 +39,7 @@ import pandas as pd
 
 from sim.costs import HOURS_PER_MONTH
 from sim.roadmap import BASELINE, LoadedRoadmap, Roadmap, volume_factor
+from sim.roadmap_workforce import lerp_monthly
 from sim.stats import estimate
 
 ROADMAP_COLUMNS = ["month", "phase", "investment", "operating_cost",
@@ -159,8 +160,6 @@ def cashflow(lr: LoadedRoadmap, costs: Costs, rm: Roadmap | None = None) -> Cash
         phase_of.append("after")
         labour[:, m - 1], other[:, m - 1] = _knot_cost(lr, costs, before[0], m, v)
     if lr.workforce is not None:   # every month from the simulated months around it
-        from sim.roadmap_workforce import lerp_monthly
-
         labour = lerp_monthly(lr.workforce, lambda var: costs[var][0], horizon)
         other = lerp_monthly(lr.workforce, lambda var: costs[var][1], horizon)
     return Cashflow(phase_of, invest, wage, volume, discount,

@@ -12,6 +12,7 @@ from sim.report_charts import COLORS, TARGET_COLOR, Chart, layout, percent_forma
 from sim.report_data import ReportData, fmt, nan, unit
 from sim.report_glance import changes
 from sim.report_model import Cell, Table
+from sim.report_workforce import workforce_data
 
 
 def roadmap_value(d: ReportData, metric: str) -> tuple[float, float, float]:
@@ -72,8 +73,6 @@ def roadmap_data(d: ReportData) -> dict:
                   "net": fmt(rm["net_savings"].sum(), d.currency),
                   "cumulative": fmt(rm.iloc[-1]["cumulative_net"], d.currency)}
     small, money = roadmap_charts(d)
-    from sim.report_workforce import workforce_data
-
     planned = sum(1 for k in d.options if k[1].endswith("~plan"))
     return {"payback": payback_data(d), "table": table, "totals": totals,
             "ramp": len(d.options) - len(d.headline) - planned, "charts": money,

@@ -25,13 +25,13 @@ from sim.limits import MAX_YAML_BYTES
 from sim.overrides import apply_overrides, matches
 from sim.overrides import resolve as resolve_overrides
 from sim.paths import file_sha256
+from sim.roadmap_workforce import PLANNED, check_workforce, workforce_points
 from sim.scenario import LoadedScenario, load_scenario, validate_mapping
 from sim.validation import input_error_from_validation, model_allowed_keys
 from sim.workforce import TierWorkforce
 from sim.yamlio import LineMap, locate
 
 BASELINE = "baseline"
-PLANNED = "~plan"   # with workforce: a phase's end / ramp point as planned (no workforce)
 
 
 class Phase(_Strict):
@@ -178,8 +178,6 @@ def read_roadmap(path: str | Path, overrides: list[tuple[str, object]] | None = 
     base_path = Path(where[0]).parent / rm.baseline
     base = load_scenario(base_path, overrides or [], origin=(where[0], where[1], "baseline"))
     if rm.workforce:
-        from sim.roadmap_workforce import check_workforce
-
         check_workforce(rm, base.scenario, file, linemap)
     return RoadmapFile(p, data, linemap, rm, base)
 
@@ -264,8 +262,6 @@ def _workforce(rm: Roadmap, points: list[Point], resolved: list, growth: float,
                update: dict, base: LoadedScenario, file: str, linemap: LineMap
                ) -> tuple[list[Point], Any]:
     """The baseline's points and one point per simulated month of the workforce."""
-    from sim.roadmap_workforce import workforce_points
-
     start_state = resolved[0][3]
 
     def phase_at(m: int) -> tuple[int, Phase, int, dict, dict, dict] | None:

@@ -34,6 +34,9 @@ from sim.workforce_states import (
 )
 from sim.yamlio import LineMap, locate
 
+BASELINE = "baseline"
+PLANNED = "~plan"   # a state of the roadmap as planned (no workforce): "<state>~plan"
+
 
 @dataclass
 class WorkforceRun:
@@ -128,7 +131,7 @@ def workforce_points(rm, plan_state: Callable[[int], dict], base_sc: Scenario,  
         start += ph.months
         ends[start] = ph.name
     out: list[tuple[str, str, int, Scenario]] = []
-    run = WorkforceRun(path, {0: "baseline"}, phase_of, plan_months=months,
+    run = WorkforceRun(path, {0: BASELINE}, phase_of, plan_months=months,
                        planned=planned_weights(rm))
     for m in knots:
         if m == 0:
@@ -155,8 +158,6 @@ def planned_weights(rm) -> dict[int, tuple[str, str, float]]:  # noqa: ANN001
     """Month -> (state before, state after, weight of the one after) of the roadmap as
     planned (no workforce): a phase's end from its first month, a ramp linear between
     its points (as the economics without ``workforce:`` take them)."""
-    from sim.roadmap import BASELINE, PLANNED
-
     out: dict[int, tuple[str, str, float]] = {}
     prev, start = (BASELINE, 0), 0
     for ph in rm.phases:

@@ -17,6 +17,7 @@ import math
 import pandas as pd
 from rich.text import Text
 
+from sim.roadmap_workforce import monthly_kpis
 from sim.workforce import WORKFORCE_COLUMNS, workforce_rows
 
 DIP_SERVICE_LEVEL = 0.05
@@ -32,8 +33,6 @@ def kpi_metrics(lr) -> list[str]:  # noqa: ANN001
 
 
 def workforce_tables(lr, summary: pd.DataFrame) -> dict[str, pd.DataFrame]:  # noqa: ANN001
-    from sim.roadmap_workforce import monthly_kpis
-
     run = lr.workforce
     horizon = lr.roadmap.horizon
     table = pd.DataFrame(workforce_rows(run.path), columns=WORKFORCE_COLUMNS)
