@@ -12,6 +12,7 @@ import pytest
 from sim.roadmap import load_roadmap
 from sim.scenario import load_scenario
 from sim.workforce import WORKFORCE_COLUMNS, TierWorkforce, tier_path
+from sim.workforce_report import service_dips
 from sim.workforce_states import coach_share, on_queue_hours_per_month
 from tests.test_cli import SMALL, broken, ccsim
 from tests.test_roadmap import PLAN
@@ -92,6 +93,8 @@ def test_replace_reaches_a_higher_plan_exactly_l_months_later(tmp_path: Path) ->
     months 1 and 2 run with 6 (simulated at month 1), month 3 with 8."""
     text = GROW + "workforce:\n  base: {hiring: replace, hire_lead_months: 2}\n"
     out, meta = _run(tmp_path, text)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Workforce by month" in html and "roadmap-workforce" in html
     wf = pd.read_csv(out / "workforce.csv")
     assert list(wf["headcount"]) == [6, 6, 8, 8, 8, 8, 8, 8]
     assert list(wf["hires"]) == [0, 0, 2, 0, 0, 0, 0, 0]
@@ -203,6 +206,27 @@ def test_months_in_between_are_interpolated_from_the_simulated_ones(tmp_path: Pa
     assert sorted(every.workforce.knots) == list(range(13))
 
 
+def test_service_dips_are_months_in_training_that_miss_what_the_plan_meets() -> None:
+    wf = pd.DataFrame({"month": [1, 2, 3, 4], "tier": ["base"] * 4,
+                       "headcount": [10.0] * 4, "leavers": [0.0] * 4,
+                       "hires": [2.0, 0, 0, 0], "new_hire_share": [0.2, 0.2, 0.0, 0.0],
+                       "speed": [0.8, 0.9, 1.0, 1.0]})
+    asa = [70.0, 50.0, 80.0, 40.0]        # month 3 misses, but nobody is learning
+    planned = [40.0, 40.0, 40.0, 90.0]
+    kpis = pd.DataFrame({"month": [1, 2, 3, 4], "phase": ["p"] * 4,
+                         "metric": ["phone.asa_s"] * 4, "mean": asa, "planned": planned,
+                         "simulated": [True] * 4})
+    targets = [{"metric": "phone.asa_s", "max": 60}, {"metric": "cost.total", "max": 1}]
+    found = service_dips(wf, kpis, targets, coaching_months=set())
+    assert [m for m, _ in found] == [1] and "phone.asa_s 70" in found[0][1]
+    # coaching makes month 3 a training month; month 4's plan misses too: not a dip
+    assert [m for m, _ in service_dips(wf, kpis, targets, {3, 4})] == [1, 3]
+    # without a service target: service level more than 0.05 below the plan's
+    sl = kpis.assign(metric="phone.service_level", mean=[0.70, 0.78, 0.5, 0.5],
+                     planned=[0.8, 0.8, 0.8, 0.8])
+    assert [m for m, _ in service_dips(wf, sl, [], set())] == [1]
+
+
 # ---------------------------------------------------------------------------- bad input
 
 @pytest.mark.parametrize(("block", "words"), [
@@ -217,6 +241,9 @@ def test_months_in_between_are_interpolated_from_the_simulated_ones(tmp_path: Pa
     ("{base: {coaching_hours_per_hire: 10}}", ["workforce.base", "coached_by"]),
     ("{base: {hiring: {plan: {30: 2}}}}", ["workforce.base.hiring.plan.30", "last month"]),
     ("{base: {attrition: 0.1}}", ["workforce.base.attrition", "attrition_per_year"]),
+    ("{base: {cuts: later}}", ["workforce.base.cuts", "at_once"]),
+    ("{base: {hiring: none}}\nuncertain: {tiers.base.agents: {dist: uniform, low: 3, "
+     "high: 5}}", ["workforce", "uncertain"]),
 ])
 def test_bad_workforce_exits_2_with_file_line_and_path(tmp_path: Path, block: str,
                                                        words: list[str]) -> None:
