@@ -76,7 +76,7 @@ def roadmap_data(d: ReportData) -> dict:
     planned = sum(1 for k in d.options if k[1].endswith("~plan"))
     return {"payback": payback_data(d), "table": table, "totals": totals,
             "ramp": len(d.options) - len(d.headline) - planned, "charts": money,
-            "phase_charts": small, "workforce": workforce_data(d)}
+            "phase_charts": small, "workforce": workforce_data(d), "planned": planned}
 
 
 def kpis_by_phase(d: ReportData) -> list[Chart]:
