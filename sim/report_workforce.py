@@ -57,31 +57,41 @@ def workforce_table(d: ReportData, dipped: dict[int, str]) -> Table:
     return Table.of(head, rows, "workforce")
 
 
-def workforce_chart(d: ReportData, dipped: dict[int, str]) -> Chart:
-    wf = d.workforce
-    fig = go.Figure()
-    for i, (tier, g) in enumerate(wf.groupby("tier", sort=False)):
-        color = COLORS[i % len(COLORS)]
-        fig.add_trace(go.Scatter(x=g["month"], y=g["headcount"], mode="lines+markers",
-                                 name=f"{tier} headcount", line={"color": color},
-                                 marker={"size": 4}))
-        fig.add_trace(go.Scatter(x=g["month"], y=[_plan(d, str(tier), int(m))
-                                                  for m in g["month"]], mode="lines",
-                                 name=f"{tier} plan", line={"color": color, "dash": "dash",
-                                                            "shape": "hvh"}))
-        fig.add_trace(go.Bar(x=g["month"], y=g["hires"], name=f"{tier} hires",
-                             marker_color=color, opacity=0.55, yaxis="y2"))
-        fig.add_trace(go.Bar(x=g["month"], y=-g["leavers"], name=f"{tier} leavers",
-                             marker_color=color, opacity=0.25, yaxis="y2"))
+def _dip_bands(fig: go.Figure, dipped: dict[int, str]) -> None:
     for m in dipped:
         fig.add_vrect(x0=m - 0.5, x1=m + 0.5, fillcolor="#c5221f", opacity=0.12,
                       line_width=0, layer="below")
-    layout(fig, "Headcount against the plan; hires (up) and leavers (down)", "month",
-           "heads (expected)")
-    fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "showgrid": False,
-                              "title": {"text": "hires / leavers a month"}},
-                      barmode="relative")
-    return Chart(fig, "roadmap-workforce", height=360)
+
+
+def workforce_charts(d: ReportData, dipped: dict[int, str]) -> list[Chart]:
+    """Headcount against the plan per tier; hires (up) and leavers (down) per month; the
+    months that dip while new hires learn shaded red."""
+    wf = d.workforce
+    heads, flows = go.Figure(), go.Figure()
+    for i, (tier, g) in enumerate(wf.groupby("tier", sort=False)):
+        color = COLORS[i % len(COLORS)]
+        heads.add_trace(go.Scatter(x=g["month"], y=g["headcount"], mode="lines+markers",
+                                   name=f"{tier} headcount", line={"color": color},
+                                   marker={"size": 4}))
+        heads.add_trace(go.Scatter(x=g["month"], y=[_plan(d, str(tier), int(m))
+                                                    for m in g["month"]], mode="lines",
+                                   name=f"{tier} plan", line={"color": color,
+                                                              "dash": "dash",
+                                                              "shape": "hvh"}))
+        flows.add_trace(go.Bar(x=g["month"], y=g["hires"], name=f"{tier} hires",
+                               marker_color=color))
+        flows.add_trace(go.Bar(x=g["month"], y=-g["leavers"], name=f"{tier} leavers",
+                               marker_color=color, opacity=0.4))
+    _dip_bands(heads, dipped)
+    _dip_bands(flows, dipped)
+    layout(heads, "Headcount against the plan (expected heads)", "month", "heads")
+    layout(flows, "Hires (up) and leavers (down) a month", "month", "heads a month",
+           barmode="relative")
+    span = [float(wf["month"].min()) - 0.5, float(wf["month"].max()) + 0.5]
+    heads.update_xaxes(range=span)
+    flows.update_xaxes(range=span)
+    return [Chart(heads, "roadmap-workforce", height=320),
+            Chart(flows, "roadmap-workforce-flows", height=260)]
 
 
 def workforce_data(d: ReportData) -> dict | None:
@@ -92,9 +102,9 @@ def workforce_data(d: ReportData) -> dict | None:
     meta = d.meta.get("workforce") or {}
     simulated = [m for m in meta.get("simulated_months") or [] if m]
     coaching = [c for c in meta.get("coaching") or [] if isinstance(c, dict)]
-    short = [c for c in coaching if float(c.get("taken_hours", 0)) + 0.5 < float(
-        c.get("hours", 0)) * 0.9]
-    return {"table": workforce_table(d, dipped), "chart": workforce_chart(d, dipped),
+    short = [c for c in coaching if float(c.get("hours", 0)) - float(
+        c.get("taken_hours", 0)) > max(0.1 * float(c.get("hours", 0)), 5.0)]
+    return {"table": workforce_table(d, dipped), "charts": workforce_charts(d, dipped),
             "dips": [f"month {m}: {what}" for m, what in found[:12]],
             "more_dips": max(len(found) - 12, 0), "simulated": simulated,
             "coaching_short": [f"month {c['month']}: {c['tier']} {c['taken_hours']:.0f} h "
