@@ -39,8 +39,8 @@ import pandas as pd
 
 from sim.costs import HOURS_PER_MONTH
 from sim.roadmap import BASELINE, LoadedRoadmap, Roadmap, volume_factor
-from sim.roadmap_workforce import lerp_monthly
 from sim.stats import estimate
+from sim.workforce_months import lerp_monthly
 
 ROADMAP_COLUMNS = ["month", "phase", "investment", "operating_cost",
                    "baseline_operating_cost", "net_savings", "cumulative_net",

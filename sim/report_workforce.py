@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import math
 
-import plotly.graph_objects as go
-
+from sim.figures import Figure, bar, scatter
 from sim.report_charts import COLORS, Chart, layout
 from sim.report_data import ReportData
 from sim.report_model import Cell, Table
@@ -57,31 +56,31 @@ def workforce_table(d: ReportData, dipped: dict[int, str]) -> Table:
     return Table.of(head, rows, "workforce")
 
 
-def _dip_bands(fig: go.Figure, dipped: dict[int, str]) -> None:
+def _dip_bands(fig: Figure, dipped: dict[int, str]) -> None:
     for m in dipped:
-        fig.add_vrect(x0=m - 0.5, x1=m + 0.5, fillcolor="#c5221f", opacity=0.12,
-                      line_width=0, layer="below")
+        fig.add_vrect(m - 0.5, m + 0.5, fillcolor="#c5221f", opacity=0.12,
+                      line={"width": 0}, layer="below")
 
 
 def workforce_charts(d: ReportData, dipped: dict[int, str]) -> list[Chart]:
     """Headcount against the plan per tier; hires (up) and leavers (down) per month; the
     months that dip while new hires learn shaded red."""
     wf = d.workforce
-    heads, flows = go.Figure(), go.Figure()
+    heads, flows = Figure(), Figure()
     for i, (tier, g) in enumerate(wf.groupby("tier", sort=False)):
         color = COLORS[i % len(COLORS)]
-        heads.add_trace(go.Scatter(x=g["month"], y=g["headcount"], mode="lines+markers",
+        heads.add_trace(scatter(x=g["month"], y=g["headcount"], mode="lines+markers",
                                    name=f"{tier} headcount", line={"color": color},
                                    marker={"size": 4}))
-        heads.add_trace(go.Scatter(x=g["month"], y=[_plan(d, str(tier), int(m))
+        heads.add_trace(scatter(x=g["month"], y=[_plan(d, str(tier), int(m))
                                                     for m in g["month"]], mode="lines",
                                    name=f"{tier} plan", line={"color": color,
                                                               "dash": "dash",
                                                               "shape": "hvh"}))
-        flows.add_trace(go.Bar(x=g["month"], y=g["hires"], name=f"{tier} hires",
-                               marker_color=color))
-        flows.add_trace(go.Bar(x=g["month"], y=-g["leavers"], name=f"{tier} leavers",
-                               marker_color=color, opacity=0.4))
+        flows.add_trace(bar(x=g["month"], y=g["hires"], name=f"{tier} hires",
+                               marker={"color": color}))
+        flows.add_trace(bar(x=g["month"], y=-g["leavers"], name=f"{tier} leavers",
+                               marker={"color": color}, opacity=0.4))
     _dip_bands(heads, dipped)
     _dip_bands(flows, dipped)
     layout(heads, "Headcount against the plan (expected heads)", "month", "heads")

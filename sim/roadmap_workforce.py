@@ -18,9 +18,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
-import pandas as pd
-
 from sim.config import Scenario
 from sim.errors import InputError
 from sim.workforce import WorkforcePath, workforce_path
@@ -28,7 +25,6 @@ from sim.workforce_states import (
     apply_workforce,
     coach_share,
     knot_months,
-    lerp_weights,
     on_queue_hours_per_month,
     plan_heads,
 )
@@ -179,41 +175,3 @@ def planned_weights(rm) -> dict[int, tuple[str, str, float]]:  # noqa: ANN001
     out[0] = (BASELINE, BASELINE, 0.0)
     out[-1] = (prev[0], prev[0], 0.0)    # after the last phase
     return out
-
-
-def lerp_monthly(run: WorkforceRun, value: Callable[[str], np.ndarray], horizon: int
-                 ) -> np.ndarray:
-    """[..., month] of months 1..horizon: ``value(variant)`` of the simulated months,
-    linear in the month in between."""
-    knots = sorted(run.knots)
-    cols = []
-    for m in range(1, horizon + 1):
-        a, b, w = lerp_weights(knots, m)
-        va = value(run.knots[a])
-        cols.append(va if w == 0.0 else va + w * (value(run.knots[b]) - va))
-    return np.stack(cols, axis=-1)
-
-
-def monthly_kpis(run: WorkforceRun, summary: pd.DataFrame, metrics: list[str],
-                 horizon: int) -> pd.DataFrame:
-    """workforce_kpis.csv: ``metrics`` (scope.metric) month by month, the means of the
-    simulated months and linear in between; ``simulated`` says which months ran."""
-    s = summary.set_index(["variant", "scope", "metric"])["mean"]
-    rows = []
-    for metric in metrics:
-        scope, name = metric.split(".", 1)
-
-        def val(v: str, scope: str = scope, name: str = name) -> np.ndarray:
-            return np.array(float(s.get((v, scope, name), np.nan)))
-
-        series = lerp_monthly(run, val, horizon)
-        for m in range(1, horizon + 1):
-            va, vb, w = run.planned.get(m, run.planned.get(-1, ("", "", 0.0)))
-            plan = float(val(va)) + w * (float(val(vb)) - float(val(va))) if w else \
-                float(val(va))
-            rows.append([m, run.phase_of.get(m, "after"), metric, float(series[m - 1]),
-                         plan, m in run.knots])
-    return pd.DataFrame(rows, columns=KPI_COLUMNS)
-
-
-KPI_COLUMNS = ["month", "phase", "metric", "mean", "planned", "simulated"]

@@ -17,8 +17,8 @@ import math
 import pandas as pd
 from rich.text import Text
 
-from sim.roadmap_workforce import monthly_kpis
 from sim.workforce import WORKFORCE_COLUMNS, workforce_rows
+from sim.workforce_months import monthly_kpis
 
 DIP_SERVICE_LEVEL = 0.05
 

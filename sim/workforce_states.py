@@ -32,12 +32,12 @@ import copy
 import math
 
 from sim.config import Scenario
-from sim.costs import HOURS_PER_MONTH
 from sim.schedule import Schedule, paid_agent_hours, weekly_agents
 from sim.staffing import tier_staffing
 from sim.workforce import WorkforcePath
 
 WORKFORCE_TOLERANCE = 0.01
+HOURS_PER_MONTH = 8760.0 / 12.0   # as sim/costs.py (not imported: it loads numpy)
 
 
 def plan_heads(state: dict, tier: str, interval_minutes: int) -> float:

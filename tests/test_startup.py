@@ -39,7 +39,8 @@ def loaded(*args: str) -> set[str]:
 @pytest.mark.parametrize("args", [["--help"], ["run", "--help"],
                                   ["validate", "scenarios/demo.yaml"],
                                   ["validate", "scenarios/baseline.yaml"],
-                                  ["validate", "scenarios/roadmap-2026.yaml"]])
+                                  ["validate", "scenarios/roadmap-2026.yaml"],
+                                  ["validate", "scenarios/roadmap-2026-attrition.yaml"]])
 def test_help_and_validate_load_no_numeric_library(args: list[str]) -> None:
     mods = loaded(*args)
     assert "cli" in mods and "typer" in mods    # the probe did run the command
