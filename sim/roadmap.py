@@ -6,6 +6,10 @@ final state, and for a phase with ``ramp: true`` intermediate points in between
 (``ramp_points``, default 2), where every number the phase changes moves linearly from its
 value before the phase to its new value. All points run with the baseline's seed and
 replication count (common random numbers).
+
+With ``workforce:`` (SPEC §7.7, sim/roadmap_workforce.py) the points after the baseline
+are months holding their month's workforce, plus the states above as planned
+(``<state>~plan``).
 """
 
 from __future__ import annotations

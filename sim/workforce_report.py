@@ -28,7 +28,6 @@ def kpi_metrics(lr) -> list[str]:  # noqa: ANN001
     out = [t.metric for t in sc.targets]
     out += [f"{ch}.{m}" for ch in sc.channels for m in ("service_level", "asa_s")]
     out += [f"{t}.occupancy" for t in lr.roadmap.workforce]
-    out += ["cost.total"]
     return list(dict.fromkeys(out))
 
 
