@@ -151,6 +151,8 @@ def tier_path(spec: TierWorkforce, plan: list[float]) -> TierPath:
         if joined > 0:
             cohorts[m] = cohorts.get(m, 0.0) + joined
         head = veterans + sum(cohorts.values())
+        if abs(head - target) <= 1e-9 * max(target, 1.0):
+            head = target            # at the plan (not 62.00000000000001)
         slow = sum(n * (1.0 - spec.speed_at(m - k)) for k, n in cohorts.items())
         learning = sum(n for k, n in cohorts.items()
                        if spec.learning_months > 0 and m - k < spec.learning_months)
@@ -177,7 +179,8 @@ class WorkforcePath:
         """Headcount over the plan's in ``month`` (1.0 where the plan has nobody)."""
         tp = self.tiers[tier]
         p = tp.plan[month]
-        return tp.headcount[month] / p if p > 0 else 1.0
+        r = tp.headcount[month] / p if p > 0 else 1.0
+        return 1.0 if abs(r - 1.0) < 1e-12 else r
 
 
 def workforce_path(specs: dict[str, TierWorkforce], plans: dict[str, list[float]]

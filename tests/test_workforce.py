@@ -254,3 +254,33 @@ def test_bad_workforce_exits_2_with_file_line_and_path(tmp_path: Path, block: st
     assert "plan.yaml" in res.stderr and "line 13" in res.stderr, res.stderr
     for w in words:
         assert w in res.stderr, (w, res.stderr)
+
+
+def test_a_cut_goes_at_once_with_replace_and_by_attrition_when_asked() -> None:
+    q = 1 - (1 - 0.18) ** (1 / 12)
+    plan = [124.0] + [62.0] * 24
+    at_once = tier_path(TierWorkforce(attrition_per_year=0.18), plan)
+    assert at_once.headcount[1] == 62 and at_once.leavers[1] == pytest.approx(62)
+    slow = tier_path(TierWorkforce(attrition_per_year=0.18, cuts="attrition"), plan)
+    assert slow.headcount[12] == pytest.approx(124 * 0.82) and sum(slow.hires) == 0
+    assert slow.leavers[1] == pytest.approx(124 * q)
+    frozen = tier_path(TierWorkforce(attrition_per_year=0.18, hiring="none"), plan)
+    assert frozen.headcount == slow.headcount          # none: attrition carries the cut
+
+
+def test_simulated_months_cost_the_same_whichever_months_are_simulated(tmp_path: Path
+                                                                        ) -> None:
+    """Common random numbers: a month simulated in both runs costs the same to the cent;
+    the months the default interpolates are simulated directly with ``all``."""
+    text = PLAN + ("workforce:\n  base: {attrition_per_year: 0.6, hiring: replace, "
+                   "hire_lead_months: 3, cuts: attrition}\n")
+    default, meta = _run(tmp_path, text, "default")
+    every, meta_all = _run(tmp_path, text + "workforce_points: all\n", "every")
+    assert meta_all["workforce"]["simulated_months"] == list(range(13))
+    a = pd.read_csv(default / "roadmap.csv").set_index("month")["operating_cost"]
+    b = pd.read_csv(every / "roadmap.csv").set_index("month")["operating_cost"]
+    for m in meta["workforce"]["simulated_months"][1:]:
+        assert a[m] == pytest.approx(b[m], abs=0.005), m
+    inside = [m for m in range(1, 13) if m not in meta["workforce"]["simulated_months"]]
+    assert inside and all(min(a[m - 1], a[m + 1]) - 0.005 <= a[m] <= max(a[m - 1], a[m + 1])
+                          + 0.005 for m in inside if 1 < m < 12)
