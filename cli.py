@@ -419,7 +419,7 @@ def validate(file: Annotated[Path, typer.Argument(help="Scenario or roadmap YAML
             extra = ""
             if lr.roadmap.uncertain:  # SPEC §7.6: paths, distributions, supports
                 from sim.roadmap import read_roadmap
-                from sim.uncertain_roadmap import check_extremes, roadmap_inputs
+                from sim.uncertain_roadmap_inputs import check_extremes, roadmap_inputs
 
                 rf = read_roadmap(file)
                 dists, n, counts = roadmap_inputs(rf, None)
