@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from heapq import heappop
 
 import simpy
 
@@ -32,7 +33,7 @@ from sim.engine_retry import Retry
 from sim.engine_service import Service
 from sim.engine_slowdown import Slowdown
 from sim.engine_staffing import Staffing
-from sim.entities import RESOLVED, WAITING, Agent, Contact, Timer
+from sim.entities import RESOLVED, WAITING, Agent, Contact, at
 from sim.records import (
     ABANDONED,
     ANSWERED,
@@ -53,6 +54,10 @@ DRAIN_LIMIT_S = DAY_S  # after the horizon, arrivals go on at most this long whi
 
 class SimulationError(RuntimeError):
     """The model cannot complete (e.g. contacts that can never be served)."""
+
+
+class _Stop(Exception):  # noqa: N818 - control flow, not an error
+    """Raised by the stop timer to leave the event loop."""
 
 
 class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
@@ -119,12 +124,13 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
         self.pending = 0
         self.horizon_over = False
         self.arrivals_end = h + DRAIN_LIMIT_S
-        self.done = env.event()
+        self.q, self.eid = env._queue, env._eid  # SimPy's event heap and event counter
+        self.stopping = False
         self.n_contacts = 0
         self.sources = [ChannelSource(sc, c, tables.types, replication, needs_res)
                         for c in tables.channels]
         self._init_features(sc, tables, chans)
-        # Handlers bound once (a Timer takes a bound method; binding it per event costs).
+        # Handlers bound once (a timer holds a bound method; binding it per event costs).
         self.on_arrive, self.on_repeat = self._arrive, self._repeat_arrive
         self.on_contained, self.on_escalated = self._bot_contained, self._bot_escalated
         self.on_renege, self.on_overflow, self.on_end = self._renege, self._overflow, \
@@ -132,22 +138,22 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
         self.on_tick, self.on_open = self._tick, self._open_async
         self.on_offer, self.on_retry, self.on_slow_end = self._offer_callback, \
             self._retry_arrive, self._slow_end
-        self._periodic = {Engine._tick, Engine._open_async}
+        self._periodic = {self.on_tick, self.on_open}
         self.servable = self._servable_queues()
         for ci, gate in enumerate(self.async_gate):
             if gate is not None and gate.hours is not None:
                 first_open = gate.hours.next_opening(start)
                 if first_open < math.inf:
-                    Timer(env, first_open - start, self.on_open, (ci, first_open))
+                    at(self, first_open - start, self.on_open, (ci, first_open))
         for k, st in enumerate(self.staffing):
             self._set_staff(k, st.on_queue_at(start), start)
         first_tick = math.floor(start / self.slot_s) * self.slot_s + self.slot_s
-        Timer(env, first_tick - start, self.on_tick, first_tick)
+        at(self, first_tick - start, self.on_tick, first_tick)
         for ci, src in enumerate(self.sources):
             first = src.clock.next_after(start, src.exp())
             if first < self.arrivals_end:
-                Timer(env, first - start, self.on_arrive, ci)
-        Timer(env, h - start, self._end_of_horizon, None)
+                at(self, first - start, self.on_arrive, ci)
+        at(self, h - start, self._end_of_horizon, None)
 
     def _init_features(self, sc: Scenario, tables: RouteTables, chans: list) -> None:
         """Per-channel state of the features with handlers of their own; None where off."""
@@ -228,9 +234,8 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
         if self.pending == 0:
             return False
         periodic = self._periodic
-        for entry in self.env._queue:
-            cbs = entry[3].callbacks
-            if not cbs or getattr(cbs[0], "__func__", None) not in periodic:
+        for entry in self.q:
+            if entry[3] not in periodic:
                 return True  # something else will still happen
         return any(self.servable[qi] for qi, q in enumerate(self.queues)
                    if any(c.state <= WAITING for c in q))
@@ -244,7 +249,6 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
                 self.follow_units.discard(c.cid)
                 self._release()
             return
-        answered = outcome == ANSWERED
         ch = c.ch
         w = c.first_wait
         if w < 0.0:
@@ -253,19 +257,22 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
             j0 = c.join0 if c.transfers else c.join_t
             w = self.sla[ch].open_s(j0, j0 + w)
         rows = self.log.rows
-        rows.append((ch, c.ty, outcome, c.first_tier, c.arr_t, w,
-                     c.handle_total if answered else math.nan, c.repeat, c.transfers,
-                     (1 if c.plan == RESOLVED else 0) if answered else -1))
+        if outcome == ANSWERED:
+            rows.append((ch, c.ty, outcome, c.first_tier, c.arr_t, w, c.handle_total,
+                         c.repeat, c.transfers, 1 if c.plan == RESOLVED else 0))
+        else:
+            rows.append((ch, c.ty, outcome, c.first_tier, c.arr_t, w, math.nan, c.repeat,
+                         c.transfers, -1))
         if len(rows) >= ContactLog.FLUSH:
             self.log.pack()
         self.pending -= 1
         if self.pending == 0 and self.horizon_over:
-            self.done.succeed()
+            self._stop_soon()
 
-    def _end_of_horizon(self, ev: Timer) -> None:
+    def _end_of_horizon(self, arg) -> None:  # noqa: ANN001
         self.horizon_over = True
         if self.pending == 0:
-            self.done.succeed()
+            self._stop_soon()
 
     def _stuck(self) -> str:
         """Which queues still hold contacts, and the tiers that could take them."""
@@ -284,17 +291,42 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
                          + f" for {', '.join(tiers) or 'no tier'}")
         return "; ".join(parts) or "none in a queue"
 
+    def _stop_soon(self) -> None:
+        """Every measured contact is done: stop once the events already due now are
+        processed (a stop timer is queued after them, as ``env.run(until=event)`` would)."""
+        if not self.stopping:
+            self.stopping = True
+            at(self, 0.0, self._stop, None)
+
+    def _stop(self, arg) -> None:  # noqa: ANN001
+        raise _Stop
+
+    def advance(self, until_s: float) -> None:
+        """Process every event before ``until_s`` (tests look at the state in between)."""
+        q, env = self.q, self.env
+        while q and q[0][0] < until_s:
+            env._now, _, _, fn, arg = heappop(q)
+            fn(arg)
+        env._now = until_s
+
     def run(self) -> RunRecord:
+        """Run to the end: pop timers off SimPy's heap and call them (see the module
+        docstring), then return the replication's record."""
+        q, env = self.q, self.env
         try:
-            self.env.run(until=self.done)
-        except RuntimeError as exc:  # the schedule ran dry with measured contacts waiting
+            while q:
+                env._now, _, _, fn, arg = heappop(q)
+                fn(arg)
+        except _Stop:
+            pass
+        else:  # the schedule ran dry with measured contacts waiting
             raise SimulationError(
                 f"{self.pending} contacts arriving in the measured period were never served "
                 "(no agent could ever take them, and waiting there they do not abandon: "
                 "a transferred or async contact has no patience); waiting at the end, "
                 f"measured or not: {self._stuck()}. Check that the tiers these contacts "
                 "are routed or transferred to have agents on the queue (after shrinkage and "
-                "coaching, rounded per interval) while their channel is open") from exc
+                "coaching, rounded per interval) while their channel is open")
         h = self.horizon_s
         absent = any(isinstance(st, AbsentStaffing) for st in self.staffing)
         return RunRecord(
