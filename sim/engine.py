@@ -19,6 +19,7 @@ given to an agent of a tier once it has waited that tier's routing ``after_s``.
 
 from __future__ import annotations
 
+import gc
 import math
 from collections import deque
 from heapq import heappop
@@ -140,6 +141,12 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
             self._retry_arrive, self._slow_end
         self._periodic = {self.on_tick, self.on_open}
         self.servable = self._servable_queues()
+        # Per queue: the idle agents of its one first tier when that is all _find_agent
+        # would look at (one contact at a time, no async gate), else None.
+        self.solo_idle = [
+            self.idle[tiers[0]] if len(tiers) == 1 and self.conc[qi // (n_ty * self.n_stages)]
+            == 1 and self.async_gate[qi // (n_ty * self.n_stages)] is None else None
+            for qi, tiers in enumerate(self.first_by_q)]
         for ci, gate in enumerate(self.async_gate):
             if gate is not None and gate.hours is not None:
                 first_open = gate.hours.next_opening(start)
@@ -313,6 +320,9 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
         """Run to the end: pop timers off SimPy's heap and call them (see the module
         docstring), then return the replication's record."""
         q, env = self.q, self.env
+        paused = gc.isenabled()
+        if paused:  # see the module docstring: nothing here needs the cyclic collector
+            gc.disable()
         try:
             while q:
                 env._now, _, _, fn, arg = heappop(q)
@@ -326,7 +336,10 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
                 "a transferred or async contact has no patience); waiting at the end, "
                 f"measured or not: {self._stuck()}. Check that the tiers these contacts "
                 "are routed or transferred to have agents on the queue (after shrinkage and "
-                "coaching, rounded per interval) while their channel is open")
+                "coaching, rounded per interval) while their channel is open") from None
+        finally:
+            if paused:
+                gc.enable()
         h = self.horizon_s
         absent = any(isinstance(st, AbsentStaffing) for st in self.staffing)
         return RunRecord(

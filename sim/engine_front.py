@@ -83,22 +83,21 @@ class Front:
                 self.bot_sessions[c.ch] += 1
             bot_s = cust.bot_time()
             contained = cust.bot_u() < src.containment[c.ty]  # type: ignore[index]
-            at(self, bot_s, self.on_contained if contained else self.on_escalated, c)
+            heappush(self.q, (self.env._now + bot_s, NORMAL, next(self.eid),
+                              self.on_contained if contained else self.on_escalated, c))
         else:
             self._join(c)
 
-    def _bot_contained(self, arg) -> None:  # noqa: ANN001
-        c = arg
+    def _bot_contained(self, c: Contact) -> None:
         c.state = DONE
         src = self.sources[c.ch]
         if src.false_containment > 0.0 and src.more_u() < src.false_containment:
             self._schedule_repeat(c)
         if self.trace is not None:
-            self.trace.append((c.cid, self.env.now, "contained", c.ch, c.ty, -1))
+            self.trace.append((c.cid, self.env._now, "contained", c.ch, c.ty, -1))
         self._finish(c, CONTAINED)
 
-    def _bot_escalated(self, arg) -> None:  # noqa: ANN001
-        c = arg
+    def _bot_escalated(self, c: Contact) -> None:
         factor, added_s = self.escalation[c.ch]
         c.patience_s *= factor
         c.extra_s += added_s
@@ -120,7 +119,10 @@ class Front:
         if window is not None and first_leg and not window.is_open(now):
             self._refuse(c, CLOSED, "closed")
             return
-        if self.async_gate[ch] is None:
+        solo = self.solo_idle[qi]
+        if solo is not None:  # one tier, one contact at a time: its longest-idle agent
+            agent = solo.popleft() if solo else None
+        elif self.async_gate[ch] is None:
             agent = self._find_agent(ch, self.first_by_q[qi])
         else:  # async opening hours, reserve agents
             agent = self._async_agent(ch, self.first_by_q[qi], now)
@@ -157,11 +159,10 @@ class Front:
             self._after_failure(c, outcome)
         self._finish(c, outcome)
 
-    def _renege(self, arg) -> None:  # noqa: ANN001
-        c = arg
+    def _renege(self, c: Contact) -> None:
         if c.state != WAITING or c.transfers:  # answered, or a callback (never abandons)
             return
-        now = self.env.now
+        now = self.env._now
         c.state = DONE
         c.first_wait = now - c.join_t
         self.waiting[c.ch] -= 1
