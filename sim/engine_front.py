@@ -137,7 +137,13 @@ class Front:
         c.state = WAITING
         self.queues[qi].append(c)
         self.waiting[ch] += 1
-        self.queue_level[ch * self.n_types + ty].change(now, 1)
+        lv = self.queue_level[ch * self.n_types + ty]  # .change(now, 1) inlined
+        lo = lv.last if lv.last > lv.start else lv.start
+        hi = now if now < lv.end else lv.end
+        if hi > lo:
+            lv.area += lv.value * (hi - lo)
+        lv.last = now
+        lv.value += 1
         if self.trace is not None:
             self.trace.append((c.cid, now, "queue", ch, ty, -1))
         q, eid = self.q, self.eid

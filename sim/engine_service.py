@@ -58,7 +58,13 @@ class Service:
         k = self.conc[ch]
         if a.held == 0:
             a.ch = ch
-            self.busy_level[tier].change(now, 1)
+            lv = self.busy_level[tier]  # .change(now, 1) inlined
+            lo = lv.last if lv.last > lv.start else lv.start
+            hi = now if now < lv.end else lv.end
+            if hi > lo:
+                lv.area += lv.value * (hi - lo)
+            lv.last = now
+            lv.value += 1
             if k > 1:
                 self.slack_level[tier].change(now, 1.0 / k - 1.0)
         elif k > 1:
@@ -82,7 +88,13 @@ class Service:
             self.partial[tier][ch].remove(a)
         a.held -= 1
         if a.held == 0:
-            self.busy_level[tier].change(now, -1)
+            lv = self.busy_level[tier]  # .change(now, -1) inlined
+            lo = lv.last if lv.last > lv.start else lv.start
+            hi = now if now < lv.end else lv.end
+            if hi > lo:
+                lv.area += lv.value * (hi - lo)
+            lv.last = now
+            lv.value += -1
             if k > 1:
                 self.slack_level[tier].change(now, 1.0 - 1.0 / k)
         elif k > 1:
@@ -160,7 +172,13 @@ class Service:
                 break
             c = best_q.popleft()
             self.waiting[c.ch] -= 1
-            self.queue_level[c.ch * self.n_types + c.ty].change(now, -1)
+            lv = self.queue_level[c.ch * self.n_types + c.ty]  # .change(now, -1) inlined
+            lo = lv.last if lv.last > lv.start else lv.start
+            hi = now if now < lv.end else lv.end
+            if hi > lo:
+                lv.area += lv.value * (hi - lo)
+            lv.last = now
+            lv.value += -1
             if not c.state and not self._call_back(c, now):
                 continue  # a callback that did not reach its customer: take the next one
             self._start(c, a, now)
