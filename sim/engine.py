@@ -141,6 +141,9 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
             self._retry_arrive, self._slow_end
         self._periodic = {self.on_tick, self.on_open}
         self.servable = self._servable_queues()
+        # Per tier: the queues it takes from, as (deque, channel, after_s, priority, gate).
+        self.lines = [tuple((self.queues[qi], ch, after_s, prio, self.async_gate[ch])
+                            for qi, ch, after_s, prio in queues) for queues in tables.tier_queues]
         # Per queue: the idle agents of its one first tier when that is all _find_agent
         # would look at (one contact at a time, no async gate), else None.
         self.solo_idle = [

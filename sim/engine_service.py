@@ -145,14 +145,12 @@ class Service:
         conc = self.conc
         if a.held and a.held >= conc[a.ch]:
             return  # full: it comes back here when one of its contacts ends
-        queues = self.queues
-        tier_queues = self.t.tier_queues[a.tier]
+        lines = self.lines[a.tier]
         while True:
             best_q = None
             best_prio = best_join = 0.0
             restrict = a.ch if a.held > 0 else -1
-            for qi, ch, after_s, prio in tier_queues:
-                q = queues[qi]
+            for q, ch, after_s, prio, gate in lines:
                 if not q or (restrict >= 0 and ch != restrict):
                     continue
                 head = q[0]
@@ -165,7 +163,6 @@ class Service:
                     if head.join_t + after_s <= now and (
                             best_q is None or prio < best_prio
                             or (prio == best_prio and head.join_t < best_join)):
-                        gate = self.async_gate[ch]
                         if gate is None or gate.allows(self, a.tier, now):
                             best_q, best_prio, best_join = q, prio, head.join_t
             if best_q is None:
