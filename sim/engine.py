@@ -1,9 +1,15 @@
 """The discrete-event model of one replication, on SimPy's scheduler.
 
-The hot path uses plain events with callbacks rather than one generator process per
-contact (several times faster): every state change is a small handler method called by
-``env.step()``. Cancelled timers (a patience timer of a contact already answered) are left
-to fire and ignored, which is cheaper than removing them from the heap.
+The hot path uses plain callbacks rather than one generator process per contact (several
+times faster): every state change is a small handler method. A timer is a plain tuple
+``(time, NORMAL, eid, handler, arg)`` on SimPy's event heap (``env._queue``, numbered by
+``env._eid``: the order of ``simpy.Timeout`` events), and :meth:`Engine.run` is its own
+loop: pop the earliest tuple, set ``env._now``, call ``handler(arg)`` -- no event object,
+no ``env.step()`` per event. Cancelled timers (a patience timer of a contact already
+answered) are left to fire and ignored, which is cheaper than removing them from the heap.
+The loop makes no reference cycles (contacts, agents and timers are freed by reference
+counting), so the cyclic garbage collector is paused while it runs: with it on, its
+periodic scans of every live object took about a quarter of the run time.
 
 Life of a contact: arrival -> [bot] -> contained, or the agent queue -> an agent takes it
 (answered) / its patience runs out (abandoned) / the queue is full or the channel closed

@@ -1,6 +1,7 @@
 """The entities of the engine: its timers, contacts and agents, and their state codes.
 
-Shared by the handler modules (sim/engine_*.py); nothing here schedules anything.
+Shared by the handler modules (sim/engine_*.py). :func:`at` schedules a timer; the hot
+handlers push the same tuple inline.
 """
 
 from __future__ import annotations
