@@ -57,6 +57,7 @@ from sim.staffing import AbsentStaffing, replication_staffing
 from sim.tally import Tally
 
 DRAIN_LIMIT_S = DAY_S  # after the horizon, arrivals go on at most this long while we drain
+FLUSH = ContactLog.FLUSH
 
 
 class SimulationError(RuntimeError):
@@ -123,6 +124,7 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
                                     self.n_slots, self.slot_s,
                                     [c.retrial is not None for c in chans]),
                               keep=trace if keep_contacts is None else keep_contacts)
+        self.rows = self.log.rows  # the log's buffer (packed in place)
         self.trace: list[tuple] | None = [] if trace else None
         self.bot_sessions = [0] * n_ch
         self.handled = [0] * n_ti
@@ -272,14 +274,14 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
         elif self.sla[ch] is not None:  # the business clock: open time of the wait only
             j0 = c.join0 if c.transfers else c.join_t
             w = self.sla[ch].open_s(j0, j0 + w)
-        rows = self.log.rows
+        rows = self.rows
         if outcome == ANSWERED:
             rows.append((ch, c.ty, outcome, c.first_tier, c.arr_t, w, c.handle_total,
                          c.repeat, c.transfers, 1 if c.plan == RESOLVED else 0))
         else:
             rows.append((ch, c.ty, outcome, c.first_tier, c.arr_t, w, math.nan, c.repeat,
                          c.transfers, -1))
-        if len(rows) >= ContactLog.FLUSH:
+        if len(rows) >= FLUSH:
             self.log.pack()
         self.pending -= 1
         if self.pending == 0 and self.horizon_over:

@@ -51,10 +51,19 @@ class Front:
                     res() if res is not None else 0.0, 0, measured)
         if measured:
             self.pending += 1
-        if cust.bot_time is None and self.trace is None:
-            self._join(c)
-        else:
+        if self.trace is not None:
             self._admit(c, src, cust, now)
+        elif cust.bot_time is None:
+            self._join(c)
+        elif src.bot_window is None or src.bot_window.is_open(now):  # _admit's bot, inlined
+            if measured:
+                self.bot_sessions[ci] += 1
+            bot_s = cust.bot_time()
+            contained = cust.bot_u() < src.containment[ty]  # type: ignore[index]
+            heappush(self.q, (now + bot_s, NORMAL, next(self.eid),
+                              self.on_contained if contained else self.on_escalated, c))
+        else:
+            self._join(c)
 
     def _repeat_arrive(self, arg: tuple[int, int]) -> None:
         ci, ty = arg

@@ -76,7 +76,7 @@ class ContactLog:
             chunk = Contacts(*(np.fromiter(col, dtype=d, count=n)
                                for col, d in zip(zip(*rows, strict=True), self._DTYPES,
                                                  strict=True)))
-            self.rows = []
+            rows.clear()  # in place: the engine holds this list
             self.tally.fold(chunk)
             if self.keep:
                 self._packed.append(chunk)
