@@ -321,8 +321,10 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
 
     def advance(self, until_s: float) -> None:
         """Process every event before ``until_s`` (tests look at the state in between)."""
-        q, env = self.q, self.env
+        q, env, stop = self.q, self.env, self._stop
         while q and q[0][0] < until_s:
+            if q[0][3] == stop:
+                return  # the run is over; run() ends it
             env._now, _, _, fn, arg = heappop(q)
             fn(arg)
         env._now = until_s
