@@ -9,7 +9,7 @@ gate (``async_gate[ch] is None``) and never reaches this module.
 from __future__ import annotations
 
 from sim.calendar import Hours
-from sim.entities import WAITING, Agent, Timer
+from sim.entities import WAITING, Agent, at
 
 
 class AsyncGate:
@@ -65,12 +65,12 @@ class AsyncWork:
                 self.partial[best.tier][ch].remove(best)
         return best
 
-    def _open_async(self, ev: Timer) -> None:
+    def _open_async(self, arg) -> None:  # noqa: ANN001
         """An async channel opens: idle agents take its backlog, oldest first."""
-        ci, when = ev.arg
+        ci, when = arg
         nxt = self.async_gate[ci].hours.opening_after(when)
         if self._goes_on(nxt):
-            Timer(self.env, nxt - self.env._now, self.on_open, (ci, nxt))
+            at(self, nxt - self.env._now, self.on_open, (ci, nxt))
         now = self.env._now
         n_ty, n_st = self.n_types, self.n_stages
         qis = range(ci * n_ty * n_st, (ci + 1) * n_ty * n_st)

@@ -10,10 +10,13 @@ sim/engine_async.py).
 
 from __future__ import annotations
 
-import bisect
 import math
+from bisect import bisect_right
+from heapq import heappush
 
-from sim.entities import DONE, WAITING, Contact, Timer
+from simpy.events import NORMAL
+
+from sim.entities import DONE, REPEAT_FLAG, WAITING, Contact, at
 from sim.records import ABANDONED, BLOCKED, CLOSED, CONTAINED
 from sim.sources import ChannelSource, Customers
 
@@ -21,35 +24,56 @@ from sim.sources import ChannelSource, Customers
 class Front:
     """Arrivals, the bot and the queue."""
 
-    def _arrive(self, ev: Timer) -> None:
-        ci = ev.arg
-        env = self.env
-        now = env._now
+    def _arrive(self, ci: int) -> None:
+        """A new customer on channel ``ci``: schedule the next one, make the contact and
+        send it on (the hot path: constant-rate channels skip the profile walk, one-type
+        channels the mix draw)."""
+        now = self.env._now
         src = self.sources[ci]
         gap = src.mean_gap_s
-        if gap:  # constant rate: skip the profile walk
+        if gap:
             nxt = now + src.exp() * gap
         else:
             nxt = src.clock.next_after(now, src.exp())
         if nxt < self.arrivals_end:
-            Timer(env, nxt - now, self.on_arrive, ci)
-        self._enter(ci, src, src.primary, -1, now, False)
+            heappush(self.q, (now + (nxt - now), NORMAL, next(self.eid), self.on_arrive, ci))
+        cust = src.primary
+        ty = cust.single_type
+        if ty < 0:
+            k = bisect_right(cust.cum_shares, cust.mix_u())
+            ty = cust.type_ix[k if k < len(cust.type_ix) else -1]
+        cid = self.n_contacts
+        self.n_contacts = cid + 1
+        measured = 0.0 <= now < self.horizon_s
+        pat = cust.patience
+        res = cust.res_u
+        c = Contact(cid, ci, ty, now, cust.work[ty](), pat() if pat is not None else math.inf,
+                    res() if res is not None else 0.0, 0, measured)
+        if measured:
+            self.pending += 1
+        if self.trace is not None:
+            self._admit(c, src, cust, now)
+        elif cust.bot_time is None:
+            self._join(c)
+        elif src.bot_window is None or src.bot_window.is_open(now):  # _admit's bot, inlined
+            if measured:
+                self.bot_sessions[ci] += 1
+            bot_s = cust.bot_time()
+            contained = cust.bot_u() < src.containment[ty]  # type: ignore[index]
+            heappush(self.q, (now + bot_s, NORMAL, next(self.eid),
+                              self.on_contained if contained else self.on_escalated, c))
+        else:
+            self._join(c)
 
-    def _repeat_arrive(self, ev: Timer) -> None:
-        ci, ty = ev.arg
+    def _repeat_arrive(self, arg: tuple[int, int]) -> None:
+        ci, ty = arg
         src = self.sources[ci]
-        self._enter(ci, src, src.repeat, ty, self.env.now, True)
+        self._enter(ci, src, src.repeat, ty, self.env._now, REPEAT_FLAG)
 
     def _enter(self, ci: int, src: ChannelSource, cust: Customers, ty: int, now: float,
                repeat: int) -> None:
         cid = self.n_contacts
         self.n_contacts = cid + 1
-        if ty < 0:
-            if cust.single_type >= 0:
-                ty = cust.single_type
-            else:
-                k = bisect.bisect_right(cust.cum_shares, cust.mix_u())
-                ty = cust.type_ix[k if k < len(cust.type_ix) else -1]
         measured = 0.0 <= now < self.horizon_s
         c = Contact(cid, ci, ty, now, cust.work[ty](),
                     cust.patience() if cust.patience is not None else math.inf,
@@ -68,22 +92,21 @@ class Front:
                 self.bot_sessions[c.ch] += 1
             bot_s = cust.bot_time()
             contained = cust.bot_u() < src.containment[c.ty]  # type: ignore[index]
-            Timer(self.env, bot_s, self.on_contained if contained else self.on_escalated, c)
+            heappush(self.q, (self.env._now + bot_s, NORMAL, next(self.eid),
+                              self.on_contained if contained else self.on_escalated, c))
         else:
             self._join(c)
 
-    def _bot_contained(self, ev: Timer) -> None:
-        c = ev.arg
+    def _bot_contained(self, c: Contact) -> None:
         c.state = DONE
         src = self.sources[c.ch]
         if src.false_containment > 0.0 and src.more_u() < src.false_containment:
             self._schedule_repeat(c)
         if self.trace is not None:
-            self.trace.append((c.cid, self.env.now, "contained", c.ch, c.ty, -1))
+            self.trace.append((c.cid, self.env._now, "contained", c.ch, c.ty, -1))
         self._finish(c, CONTAINED)
 
-    def _bot_escalated(self, ev: Timer) -> None:
-        c = ev.arg
+    def _bot_escalated(self, c: Contact) -> None:
         factor, added_s = self.escalation[c.ch]
         c.patience_s *= factor
         c.extra_s += added_s
@@ -91,26 +114,31 @@ class Front:
 
     def _schedule_repeat(self, c: Contact) -> None:
         src = self.sources[c.ch]
-        Timer(self.env, src.repeat_delay(), self.on_repeat, (self.repeat_to[c.ch], c.ty))
+        at(self, src.repeat_delay(), self.on_repeat, (self.repeat_to[c.ch], c.ty))
 
     def _join(self, c: Contact) -> None:
         """The contact asks for an agent: served at once, queued, or blocked."""
         now = self.env._now
         c.join_t = now
         ch = c.ch
-        qi = (ch * self.n_types + c.ty) * self.n_stages + c.stage
+        ty = c.ty
+        qi = (ch * self.n_types + ty) * self.n_stages + c.stage
         first_leg = c.transfers == 0
         window = self.gate[ch]
         if window is not None and first_leg and not window.is_open(now):
             self._refuse(c, CLOSED, "closed")
             return
-        if self.async_gate[ch] is None:
+        solo = self.solo_idle[qi]
+        if solo is not None:  # one tier, one contact at a time: its longest-idle agent
+            agent = solo.popleft() if solo else None
+        elif self.async_gate[ch] is None:
             agent = self._find_agent(ch, self.first_by_q[qi])
         else:  # async opening hours, reserve agents
             agent = self._async_agent(ch, self.first_by_q[qi], now)
         if agent is not None:
             self._start(c, agent, now)
-            self._park_if_room(agent)
+            if agent.held < self.conc[ch]:  # a free slot left: partly busy
+                self.partial[agent.tier][ch].append(agent)
             return
         if first_leg and self.waiting[ch] >= self.capacity[ch]:
             self._refuse(c, BLOCKED, "blocked")
@@ -118,17 +146,25 @@ class Front:
         c.state = WAITING
         self.queues[qi].append(c)
         self.waiting[ch] += 1
-        self.queue_level[ch * self.n_types + c.ty].change(now, 1)
+        lv = self.queue_level[ch * self.n_types + ty]  # .change(now, 1) inlined
+        lo = lv.last if lv.last > lv.start else lv.start
+        hi = now if now < lv.end else lv.end
+        if hi > lo:
+            lv.area += lv.value * (hi - lo)
+        lv.last = now
+        lv.value += 1
         if self.trace is not None:
-            self.trace.append((c.cid, now, "queue", ch, c.ty, -1))
+            self.trace.append((c.cid, now, "queue", ch, ty, -1))
+        q, eid = self.q, self.eid
         if first_leg:
             if c.patience_s < math.inf:
-                Timer(self.env, c.patience_s, self.on_renege, c)
+                heappush(q, (now + c.patience_s, NORMAL, next(eid), self.on_renege, c))
             cb = self.callback[ch]
             if cb is not None:
-                Timer(self.env, cb.offer_after_s, self.on_offer, c)
+                heappush(q, (now + cb.offer_after_s, NORMAL, next(eid), self.on_offer, c))
         for after_s, tiers in self.overflow_by_q[qi]:
-            Timer(self.env, after_s, self.on_overflow, (c, tiers, c.transfers))
+            heappush(q, (now + after_s, NORMAL, next(eid), self.on_overflow,
+                         (c, tiers, c.transfers)))
 
     def _refuse(self, c: Contact, outcome: int, event: str) -> None:
         c.state = DONE
@@ -138,11 +174,10 @@ class Front:
             self._after_failure(c, outcome)
         self._finish(c, outcome)
 
-    def _renege(self, ev: Timer) -> None:
-        c = ev.arg
+    def _renege(self, c: Contact) -> None:
         if c.state != WAITING or c.transfers:  # answered, or a callback (never abandons)
             return
-        now = self.env.now
+        now = self.env._now
         c.state = DONE
         c.first_wait = now - c.join_t
         self.waiting[c.ch] -= 1
@@ -153,8 +188,8 @@ class Front:
             self._after_failure(c, ABANDONED)
         self._finish(c, ABANDONED)
 
-    def _overflow(self, ev: Timer) -> None:
-        c, tiers, leg = ev.arg
+    def _overflow(self, arg) -> None:  # noqa: ANN001
+        c, tiers, leg = arg
         if c.state > WAITING or c.transfers != leg:
             return
         now = self.env._now

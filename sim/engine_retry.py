@@ -23,7 +23,7 @@ Mixed into :class:`sim.engine.Engine`; channels without these keys never reach t
 
 from __future__ import annotations
 
-from sim.entities import CALLBACK, DONE, RETRIAL_FLAG, WAITING, Contact, Timer
+from sim.entities import CALLBACK, DONE, RETRIAL_FLAG, WAITING, Contact, at
 from sim.records import ABANDONED
 
 
@@ -43,13 +43,13 @@ class Retry:
         if attempt < max_attempts and share > 0.0 and src.retry_u() < share:
             if followed:
                 self.pending += 1  # held until the customer's last attempt ends
-            Timer(self.env, src.retry_delay(), self.on_retry,
+            at(self, src.retry_delay(), self.on_retry,
                   (c.ch, c.ty, c.work_s, attempt + 1, followed, c.repeat))
         elif followed:
             self.log.tally.lost[c.ch * self.n_types + c.ty] += 1
 
-    def _retry_arrive(self, ev: Timer) -> None:
-        ci, ty, work_s, attempt, followed, flags = ev.arg
+    def _retry_arrive(self, arg) -> None:  # noqa: ANN001
+        ci, ty, work_s, attempt, followed, flags = arg
         now = self.env._now
         src = self.sources[ci]
         cust = src.retrial
@@ -72,12 +72,12 @@ class Retry:
     def _release(self) -> None:
         self.pending -= 1
         if self.pending == 0 and self.horizon_over:
-            self.done.succeed()
+            self._stop_soon()
 
     # --- callbacks -----------------------------------------------------------------------
 
-    def _offer_callback(self, ev: Timer) -> None:
-        c = ev.arg
+    def _offer_callback(self, arg) -> None:  # noqa: ANN001
+        c = arg
         if c.state != WAITING or c.transfers:
             return  # answered (perhaps waiting again after a transfer) or abandoned
         cb = self.callback[c.ch]

@@ -8,6 +8,10 @@ callback taken from the queue (sim/engine_retry.py), async gates (sim/engine_asy
 
 from __future__ import annotations
 
+from heapq import heappush
+
+from simpy.events import NORMAL
+
 from sim.entities import (
     DONE,
     LOST,
@@ -18,7 +22,6 @@ from sim.entities import (
     WAITING,
     Agent,
     Contact,
-    Timer,
 )
 from sim.records import ANSWERED
 
@@ -27,20 +30,22 @@ class Service:
     """Agents taking contacts."""
 
     def _start(self, c: Contact, a: Agent, now: float) -> None:
+        """Agent ``a`` takes contact ``c``: decide how the service ends, schedule its end."""
         c.state = SERVING
         c.agent = a
         tier = a.tier
+        ch, ty = c.ch, c.ty
         if c.first_wait < 0.0:
             c.first_wait = now - c.join_t
             c.first_tier = tier
-        handle = c.work_s / self.speed[tier][c.ty] + c.extra_s
+        handle = c.work_s / self.speed[tier][ty] + c.extra_s
         c.extra_s = 0.0
-        fcr = self.fcr[tier][c.ty]
-        if fcr >= 1.0 or (c.res_u if c.transfers == 0 else self.sources[c.ch].more_u()) < fcr:
+        fcr = self.fcr[tier][ty]
+        if fcr >= 1.0 or (c.res_u if c.transfers == 0 else self.sources[ch].more_u()) < fcr:
             c.plan = RESOLVED
         else:
-            src = self.sources[c.ch]
-            nxt = self.t.next_stage[c.ch][c.ty][tier]
+            src = self.sources[ch]
+            nxt = self.t.next_stage[ch][ty][tier]
             if self.transfer_share > 0.0 and nxt >= 0 and src.more_u() < self.transfer_share:
                 c.plan = TRANSFER
                 c.stage = nxt
@@ -50,10 +55,16 @@ class Service:
             else:
                 c.plan = LOST
         c.handle_s = handle
-        k = self.conc[c.ch]
+        k = self.conc[ch]
         if a.held == 0:
-            a.ch = c.ch
-            self.busy_level[tier].change(now, 1)
+            a.ch = ch
+            lv = self.busy_level[tier]  # .change(now, 1) inlined
+            lo = lv.last if lv.last > lv.start else lv.start
+            hi = now if now < lv.end else lv.end
+            if hi > lo:
+                lv.area += lv.value * (hi - lo)
+            lv.last = now
+            lv.value += 1
             if k > 1:
                 self.slack_level[tier].change(now, 1.0 / k - 1.0)
         elif k > 1:
@@ -62,31 +73,38 @@ class Service:
         if c.measured:
             self.handled[tier] += 1
         if self.trace is not None:
-            self.trace.append((c.cid, now, "answer", c.ch, c.ty, tier))
-        if self.slow[c.ch] is None:
-            Timer(self.env, handle, self.on_end, c)
+            self.trace.append((c.cid, now, "answer", ch, ty, tier))
+        if self.slow[ch] is None:  # the end timer (from the clock's now, like every timer)
+            heappush(self.q, (self.env._now + handle, NORMAL, next(self.eid), self.on_end, c))
         else:  # concurrency slowdown (sim/engine_slowdown.py)
             self._slow_start(c, a, now)
 
-    def _end_service(self, ev: Timer) -> None:
-        c = ev.arg
+    def _end_service(self, c: Contact) -> None:
         a = c.agent
         now = self.env._now
-        k = self.conc[a.ch]
-        if not a.leaving and k > 1 and a.held < k:
-            self.partial[a.tier][a.ch].remove(a)
+        tier, ch = a.tier, a.ch
+        k = self.conc[ch]
+        if k > 1 and not a.leaving and a.held < k:
+            self.partial[tier][ch].remove(a)
         a.held -= 1
         if a.held == 0:
-            self.busy_level[a.tier].change(now, -1)
+            lv = self.busy_level[tier]  # .change(now, -1) inlined
+            lo = lv.last if lv.last > lv.start else lv.start
+            hi = now if now < lv.end else lv.end
+            if hi > lo:
+                lv.area += lv.value * (hi - lo)
+            lv.last = now
+            lv.value += -1
             if k > 1:
-                self.slack_level[a.tier].change(now, 1.0 - 1.0 / k)
+                self.slack_level[tier].change(now, 1.0 - 1.0 / k)
         elif k > 1:
-            self.slack_level[a.tier].change(now, -1.0 / k)
+            self.slack_level[tier].change(now, -1.0 / k)
         c.handle_total += c.handle_s
+        plan = c.plan
         if self.trace is not None:
-            self.trace.append((c.cid, now, "transfer" if c.plan == TRANSFER else "end",
-                               c.ch, c.ty, a.tier))
-        if c.plan == TRANSFER:
+            self.trace.append((c.cid, now, "transfer" if plan == TRANSFER else "end",
+                               c.ch, c.ty, tier))
+        if plan == TRANSFER:
             if not c.transfers:
                 c.join0 = c.join_t  # the first wait's start, for the business clock
             c.transfers += 1
@@ -94,7 +112,7 @@ class Service:
             self._join(c)
         else:
             c.state = DONE
-            if c.plan == REPEAT:
+            if plan == REPEAT:
                 self._schedule_repeat(c)
             self._finish(c, ANSWERED)
         if a.leaving:
@@ -124,15 +142,15 @@ class Service:
 
     def _dispatch(self, a: Agent, now: float) -> None:
         """A slot of ``a`` came free: take the best waiting contact it may serve, or park."""
-        if a.held and a.held >= self.conc[a.ch]:
+        conc = self.conc
+        if a.held and a.held >= conc[a.ch]:
             return  # full: it comes back here when one of its contacts ends
-        queues = self.queues
+        lines = self.lines[a.tier]
         while True:
             best_q = None
             best_prio = best_join = 0.0
             restrict = a.ch if a.held > 0 else -1
-            for qi, ch, after_s, prio in self.t.tier_queues[a.tier]:
-                q = queues[qi]
+            for q, ch, after_s, prio, gate in lines:
                 if not q or (restrict >= 0 and ch != restrict):
                     continue
                 head = q[0]
@@ -145,18 +163,23 @@ class Service:
                     if head.join_t + after_s <= now and (
                             best_q is None or prio < best_prio
                             or (prio == best_prio and head.join_t < best_join)):
-                        gate = self.async_gate[ch]
                         if gate is None or gate.allows(self, a.tier, now):
                             best_q, best_prio, best_join = q, prio, head.join_t
             if best_q is None:
                 break
             c = best_q.popleft()
             self.waiting[c.ch] -= 1
-            self.queue_level[c.ch * self.n_types + c.ty].change(now, -1)
+            lv = self.queue_level[c.ch * self.n_types + c.ty]  # .change(now, -1) inlined
+            lo = lv.last if lv.last > lv.start else lv.start
+            hi = now if now < lv.end else lv.end
+            if hi > lo:
+                lv.area += lv.value * (hi - lo)
+            lv.last = now
+            lv.value += -1
             if not c.state and not self._call_back(c, now):
                 continue  # a callback that did not reach its customer: take the next one
             self._start(c, a, now)
-            if a.held >= self.conc[a.ch]:
+            if a.held >= conc[a.ch]:
                 return
         if a.held == 0:
             a.since = now

@@ -13,7 +13,7 @@ never reaches this module.
 
 from __future__ import annotations
 
-from sim.entities import Agent, Contact, Timer
+from sim.entities import Agent, Contact, at
 
 
 class Slowdown:
@@ -33,18 +33,18 @@ class Slowdown:
             return
         old = a.factor
         new = self.slow[a.ch][len(jobs) - 1]
-        env, on_end = self.env, self.on_slow_end
+        on_end = self.on_slow_end
         for job in jobs:
             if job.last < now:
                 job.rem -= (now - job.last) / old
                 job.last = now
             self.slow_timers += 1  # versions are unique over the run (also across legs)
             job.ver = self.slow_timers
-            Timer(env, max(0.0, job.rem * new), on_end, (job, job.ver))
+            at(self, max(0.0, job.rem * new), on_end, (job, job.ver))
         a.factor = new
 
-    def _slow_end(self, ev: Timer) -> None:
-        c, ver = ev.arg
+    def _slow_end(self, arg) -> None:  # noqa: ANN001
+        c, ver = arg
         if ver != c.ver:
             return  # rescheduled since
         a = c.agent
@@ -52,5 +52,4 @@ class Slowdown:
         a.jobs.remove(c)
         c.handle_s = now - c.t0
         self._reschedule(a, now)  # the others speed up
-        ev.arg = c
-        self._end_service(ev)
+        self._end_service(c)

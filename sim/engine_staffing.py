@@ -6,7 +6,7 @@ Mixed into :class:`sim.engine.Engine`; the state they use is set up there.
 
 from __future__ import annotations
 
-from sim.entities import Agent, Timer
+from sim.entities import Agent, at
 
 
 class Staffing:
@@ -49,9 +49,9 @@ class Staffing:
         self.on_duty[a.tier].remove(a)
         self.staff_level[a.tier].change(now, -1)
 
-    def _tick(self, ev: Timer) -> None:
+    def _tick(self, arg) -> None:  # noqa: ANN001
         """Interval boundary: snapshot the backlog, apply the staffing plan."""
-        now = ev.arg
+        now = arg
         if 0.0 < now <= self.horizon_s:
             self.backlog.append(tuple(self.waiting))
             for lv in self.busy_level:
@@ -64,4 +64,4 @@ class Staffing:
             self._set_staff(k, st.on_queue_at(now), now)
         nxt = now + self.slot_s
         if self._goes_on(nxt):
-            Timer(self.env, nxt - self.env.now, self.on_tick, nxt)
+            at(self, nxt - self.env.now, self.on_tick, nxt)

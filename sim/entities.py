@@ -1,13 +1,13 @@
-"""The entities of the engine: its timer event, contacts and agents, and their state codes.
+"""The entities of the engine: its timers, contacts and agents, and their state codes.
 
-Shared by the handler modules (sim/engine_*.py); nothing here schedules anything.
+Shared by the handler modules (sim/engine_*.py). :func:`at` schedules a timer; the hot
+handlers push the same tuple inline.
 """
 
 from __future__ import annotations
 
 from heapq import heappush
 
-import simpy
 from simpy.events import NORMAL
 
 # Contact states. CALLBACK: waiting with a callback accepted (it keeps its place in the
@@ -19,22 +19,15 @@ RESOLVED, TRANSFER, REPEAT, LOST = 0, 1, 2, 3
 REPEAT_FLAG, RETRIAL_FLAG = 1, 2
 
 
-class Timer:
-    """A plain event for SimPy's scheduler: after ``delay`` it calls ``fn(timer)``; the
-    payload is in ``arg``.
+def at(eng, delay: float, fn, arg) -> None:  # noqa: ANN001
+    """Schedule ``fn(arg)`` ``delay`` seconds from now on ``eng``'s event heap.
 
-    ``Environment.step()`` needs only ``callbacks`` and ``_ok`` of what it pops, so this
-    slotted class is a lighter stand-in for ``simpy.Timeout`` on the hot path (one is made
-    for every event of the simulation); ``Environment.schedule()`` is inlined likewise.
+    A timer is a plain tuple ``(time, NORMAL, eid, fn, arg)`` in SimPy's heap
+    (``env._queue``): the same ordering as a ``simpy.Timeout`` (time, then priority, then
+    the environment's event counter), without an event object per timer. The hot handlers
+    inline this push with local variables; :meth:`sim.engine.Engine.run` pops the tuples.
     """
-
-    __slots__ = ("callbacks", "_ok", "arg")
-
-    def __init__(self, env: simpy.Environment, delay: float, fn, arg) -> None:  # noqa: ANN001
-        self.callbacks = [fn]
-        self._ok = True
-        self.arg = arg
-        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
+    heappush(eng.q, (eng.env._now + delay, NORMAL, next(eng.eid), fn, arg))
 
 
 class Contact:

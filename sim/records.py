@@ -25,26 +25,26 @@ OUTCOMES = ("contained", "blocked", "answered", "abandoned", "closed")
 class Level:
     """Time integral of a piecewise-constant level, clipped to the window [start, end)."""
 
-    __slots__ = ("value", "area", "_last", "_start", "_end")
+    __slots__ = ("value", "area", "last", "start", "end")
 
     def __init__(self, start: float, end: float, value: float = 0.0) -> None:
         self.value = value
         self.area = 0.0
-        self._last = start
-        self._start = start
-        self._end = end
+        self.last = start
+        self.start = start
+        self.end = end
 
     def change(self, now: float, delta: float) -> None:
-        lo = self._last if self._last > self._start else self._start
-        hi = now if now < self._end else self._end
+        lo = self.last if self.last > self.start else self.start
+        hi = now if now < self.end else self.end
         if hi > lo:
             self.area += self.value * (hi - lo)
-        self._last = now
+        self.last = now
         self.value += delta
 
     def close(self) -> float:
         """Integrate up to the window's end and return the area."""
-        self.change(self._end, 0.0)
+        self.change(self.end, 0.0)
         return self.area
 
 
@@ -70,11 +70,13 @@ class ContactLog:
         self.keep = keep
 
     def pack(self) -> None:
-        if self.rows:
-            cols = list(zip(*self.rows, strict=True))
-            chunk = Contacts(*(np.array(c, dtype=d) for c, d in zip(cols, self._DTYPES,
-                                                                    strict=True)))
-            self.rows = []
+        rows = self.rows
+        if rows:
+            n = len(rows)
+            chunk = Contacts(*(np.fromiter(col, dtype=d, count=n)
+                               for col, d in zip(zip(*rows, strict=True), self._DTYPES,
+                                                 strict=True)))
+            rows.clear()  # in place: the engine holds this list
             self.tally.fold(chunk)
             if self.keep:
                 self._packed.append(chunk)

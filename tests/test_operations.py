@@ -777,7 +777,7 @@ def test_schedule_change_mid_day_agents_follow_it() -> None:
     for rep in range(2):
         eng = Engine(sc, compile_routes(sc), rep)
         for i in range(48):
-            eng.env.run(until=i * 3600.0 + 1800.0)  # the middle of interval i
+            eng.advance(i * 3600.0 + 1800.0)  # the middle of interval i
             duty = eng.on_duty[0]
             active = [a for a in duty if not a.leaving]
             assert len(active) == DAY_PROFILE[i % 24], (i, len(active))
