@@ -42,7 +42,15 @@ TIER_ROWS = [("heads", "heads on the payroll"),
 def target_label(metric: str, bound: str, limit: float, currency: str) -> str:
     scope, name = metric.split(".", 1)
     u = unit(scope, name, currency)
-    return f"{metric} {'≤' if bound == 'max' else '≥'} {limit_text(limit, u)}"
+    per = getattr(bound, "per", None)  # SPEC 7.8: a share of intervals or days
+    return (f"{metric} {'≤' if bound == 'max' else '≥'} {limit_text(limit, u)}"
+            + (f" in ≥ {100 * bound.share:g}% of {per}s" if per else ""))  # type: ignore
+
+
+def target_unit(metric: str, bound: str, currency: str) -> str:
+    """The unit of a targets.csv mean: the metric's, or a share for a target per
+    interval or day."""
+    return "%" if getattr(bound, "per", None) else unit(*metric.split(".", 1), currency)
 
 
 def value_cell(v: tuple[float, float, float], u: str, cls: str = "") -> Cell:
@@ -92,7 +100,7 @@ def verdict_data(d: ReportData) -> dict:
                 continue
             st = str(r["status"])
             n_met += st == "met"
-            u = unit(*m.split(".", 1), cur)
+            u = target_unit(m, b, cur)
             detail.append(Cell(f"{ICON.get(st, '')} {st}", f"st {st}", sub=fmt(r["mean"], u),
                                title=f"95% CI {fmt(r['ci_low'], u)} – {fmt(r['ci_high'], u)}"))
         if targets:
@@ -127,7 +135,7 @@ def targets_data(d: ReportData) -> dict:
             r = d.target_row(key, m, b, lim)
             if r is None:
                 continue
-            u = unit(*m.split(".", 1), d.currency)
+            u = target_unit(m, b, d.currency)
             st = str(r["status"])
             rows.append([d.label(key), target_label(m, b, lim, d.currency),
                          value_cell((r["mean"], r["ci_low"], r["ci_high"]), u),
