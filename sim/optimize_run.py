@@ -118,13 +118,19 @@ def run_optimize(loaded: LoadedScenario, sc: Scenario, folder: Path, tiers: list
         raise InputError(f"optimize failed: {exc}", file=path) from None
     extra.pop("retry", None)
     found = cost_of(best)
+    extra.update(input_shifts=shifts_doc(sc, tiers),
+                 input_paid_hours_per_week=_week_hours(sc, tiers),
+                 optimized_paid_hours_per_week=_week_hours(best, tiers))
+    if not interval_mode:
+        extra["input_agents"] = {k: int(sc.tiers[k].agents or 0) for k in tiers}
     extra.update(optimized=staffing_doc(rows), optimized_shifts=shifts_doc(best, tiers),
                  optimized_cost=round(found, 2), input_cost=round(cost_of(sc), 2),
                  cost_unit=bound.unit, lower_bound=round(bound.cost, 2),
                  lower_bound_tier=bound.cheapest_tier,
                  gap_to_bound=round(gap_share(found, bound.cost), 4))
-    if not extra["optimized_shifts"]:
-        extra.pop("optimized_shifts")
+    for key in ("optimized_shifts", "input_shifts"):
+        if not extra[key]:
+            extra.pop(key)
     log("verified with fresh random numbers: " + ", ".join(
         f"{t.metric} {st}" for t, st in status if op.steerable(t)))
     log(f"optimized staffing: {_describe(extra['optimized'])}")
@@ -241,7 +247,6 @@ def _intervals(sc: Scenario, tiers: list[str], workers: int | None,
         extra.update(evaluations=search.evaluations,
                      simulations=search.evaluations * sc.replications,
                      optimized_from=ev.origin,
-                     paid_hours_per_week=_hours(sc, ev.staffing),
                      uncovered_agent_slots=dict(ev.uncovered))
 
     def retry(_best: Scenario, _status: list):
@@ -261,6 +266,19 @@ def _intervals(sc: Scenario, tiers: list[str], workers: int | None,
         return search.cost({k: tuple(search.weekly_paid_of(s, k)) for k in tiers})
 
     return best.scenario, search.rows(best.staffing), extra, cost_of
+
+
+def _week_hours(sc: Scenario, tiers: list[str]) -> dict[str, float]:
+    """Paid agent-hours a week of each tier (flat: agents x 168)."""
+    from sim.schedule import weekly_agents
+
+    h = sc.interval_minutes / 60.0
+    out = {}
+    for k in tiers:
+        t = sc.tiers[k]
+        out[k] = (float(t.agents or 0) * 168.0 if t.schedule is None else
+                  float(sum(weekly_agents(t.schedule, sc.interval_minutes))) * h)
+    return out
 
 
 def _hours(sc: Scenario, staffing: dict[str, tuple[int, ...]]) -> dict[str, float]:

@@ -36,7 +36,6 @@ from sim.report_tables import (
     cost_data,
     differences_data,
     kpi_data,
-    staffing_rows,
     targets_data,
     verdict_data,
 )
@@ -64,7 +63,9 @@ def _frontier(d: ReportData) -> dict | None:
 
 
 def _staffing(d: ReportData) -> dict | None:
-    rows = staffing_rows(d)
+    from sim.report_optimize import optimize_data
+
+    rows = optimize_data(d)
     if rows is None:
         return None
     ch = staffing_by_interval(d)

@@ -247,24 +247,3 @@ def differences_data(d: ReportData) -> dict | None:
         rows.append(cells)
     return {"reference": d.label(ref), "mixed": sorted(mixed),
             "table": Table.of(["metric", *[d.label(k) for k in others]], rows, "diff")}
-
-
-# --- optimize: staffing -------------------------------------------------------------------
-
-def staffing_rows(d: ReportData) -> dict | None:
-    st = d.staffing
-    if st is None or st.empty:
-        return None
-    start = d.meta.get("search_start") or {}
-    flat = set(st["interval"].astype(str)) == {"all"}
-    rows = []
-    for tier, g in st.groupby("tier", sort=False):
-        a = g["agents"].astype(float)
-        if flat:
-            rows.append([str(tier), f"{a.iloc[0]:g}", str(start.get(tier, "–"))])
-        else:
-            rows.append([str(tier), str(len(g)), f"{a.min():g}", f"{a.max():g}",
-                         f"{a.mean():.1f}"])
-    head = (["tier", "agents (optimized)", "search start (square-root staffing)"] if flat
-            else ["tier", "intervals", "min agents", "max agents", "mean agents"])
-    return {"table": Table.of(head, rows, "staffing"), "evaluations": d.meta.get("evaluations")}

@@ -174,4 +174,5 @@ def test_log_meta_and_files_agree(tmp_path: Path) -> None:
     per = [t for t in doc["targets"] if t["variant"] == "optimized" and t.get("per")]
     assert per and per[0]["status"] == "met"
     html = (out / "report.html").read_text()
-    assert "lower bound" in html
+    assert "Lower bound:" in html and "heads (optimized)" in html
+    assert "Targets per interval or day" in html
