@@ -257,7 +257,9 @@ def _intervals(sc: Scenario, tiers: list[str], workers: int | None,
         return best.scenario, search.rows(best.staffing)
 
     note(best)
-    extra.update(start_paid_hours_per_week=_hours(sc, start.staffing), retry=retry)
+    extra.update(start_paid_hours_per_week=_hours(sc, start.staffing), retry=retry,
+                 start_cost=round(start.cost, 2),
+                 start_target_gap=None if start.error else round(start.gap, 4))
     log(f"search result (before verification, from {best.origin}): "
         f"{search.describe(best)}; {search.evaluations} staffings simulated x "
         f"{sc.replications} replications")
