@@ -57,13 +57,13 @@ def roster_table(meta: dict) -> Table | None:
 def cost_lines(meta: dict, currency: str) -> list[str]:
     found, inp = meta.get("optimized_cost"), meta.get("input_cost")
     unit = meta.get("cost_unit", "")
-    if found is None:
-        return []
-    lines = [f"Labour cost of the optimised tiers: {fmt(found, currency)} {unit}, against "
+    lines: list[str] = []
+    if found is not None:
+        lines.append(f"Labour cost of the optimised tiers: {fmt(found, currency)} {unit}, against "
              f"{fmt(inp, currency)} {unit} for the input's staffing"
-             + (f" ({100 * (found - inp) / inp:+.1f}%)." if inp else ".")]
+             + (f" ({100 * (found - inp) / inp:+.1f}%)." if inp else "."))
     lb = meta.get("lower_bound")
-    if lb is not None:
+    if lb is not None and found is not None:
         gap = meta.get("gap_to_bound")
         lines.append(
             f"Lower bound: {fmt(lb, currency)} {unit} (period-by-period Erlang requirement "
@@ -102,8 +102,13 @@ def periodic_targets(d: ReportData) -> Table | None:
 def optimize_data(d: ReportData) -> dict | None:
     if d.meta.get("command") != "optimize":
         return None
-    table = roster_table(d.meta)
+    meta = dict(d.meta)
+    if "optimized" not in meta and d.staffing is not None and not d.staffing.empty:
+        from sim.optimize_run import staffing_doc  # a folder of an older ccsim
+
+        meta["optimized"] = staffing_doc(d.staffing.to_dict("records"))
+    table = roster_table(meta)
     if table is None:
         return None
-    return {"table": table, "lines": cost_lines(d.meta, d.currency),
+    return {"table": table, "lines": cost_lines(meta, d.currency),
             "periodic": periodic_targets(d)}

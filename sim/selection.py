@@ -139,6 +139,8 @@ class KN:
                 "selected": list(sel) if sel else None,
                 "replications": {f"{k[0]}/{k[1]}": len(o.costs)
                                  for k, o in self.opts.items()},
+                "status": {f"{k[0]}/{k[1]}": o.status for k, o in self.opts.items()},
+                "targets": {f"{k[0]}/{k[1]}": o.feasibility for k, o in self.opts.items()},
                 "statement": self.statement(currency)}
 
     def statement(self, currency: str) -> str:

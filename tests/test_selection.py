@@ -111,6 +111,9 @@ def test_compare_pcs_names_the_cheapest_feasible_option(tmp_path: Path) -> None:
     doc = json.loads(res.stdout)
     assert doc["meta"]["selection"]["selected"] == ["right", "base"]
     assert doc["meta"]["selection"]["replications"]["many/base"] == 5
+    html = (out / "report.html").read_text()
+    assert "Selection: the cheapest option meeting every target" in html
+    assert "replications needed" in html
     summary = pd.read_csv(out / "summary.csv")
     reps = summary.groupby("scenario")["replications"].max()
     assert reps["many"] == 5 and reps["right"] == sel.loc["right", "replications"]
