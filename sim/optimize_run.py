@@ -21,13 +21,14 @@ from sim.config import Scenario
 from sim.errors import InputError
 from sim.optimize_bound import gap_share, lower_bound
 from sim.optimize_intervals import IntervalSearch, sipp_on_queue
-from sim.optimize_shifts import local_search
+from sim.optimize_shifts import local_search, profile_search
 from sim.results import write_atomic, write_csv
 from sim.scenario import LoadedScenario
 from sim.study import Study, run_study
 
 VERIFY_RETRIES = 4
 SHIFT_BUDGET = 60   # staffings the shift local search may simulate (sim.optimize_shifts)
+PROFILE_BUDGET = 40  # ... and the moves on agents_per_interval profiles
 
 
 def choose_tiers(sc: Scenario, asked: list[str] | None, path: str) -> list[str]:
@@ -241,6 +242,7 @@ def _intervals(sc: Scenario, tiers: list[str], workers: int | None,
             f"week): {ample.uncovered}")
     best = search.search(start, ample)
     best = local_search(search, best, log, SHIFT_BUDGET)
+    best = profile_search(search, best, log, PROFILE_BUDGET)
     extra: dict = {"out_of_reach": [t.metric for t in out_of_reach]}
 
     def note(ev) -> None:

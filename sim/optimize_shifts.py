@@ -150,3 +150,96 @@ def patterns_of(search: IntervalSearch) -> dict[str, list[Shift]]:
 def _name(p: Shift) -> str:
     days = "every day" if len(p.days) == 7 else ",".join(p.days)
     return f"{p.start}-{p.end} {days}"
+
+
+# --------------------------------------------------------------------------- profiles
+
+BLOCK_SLOTS = 4   # a profile move changes this many consecutive intervals at once
+
+
+def profile_tiers(search: IntervalSearch, ev: Evaluation) -> list[str]:
+    sc = ev.scenario
+    return [k for k in search.tiers if sc.tiers[k].schedule is not None
+            and sc.tiers[k].schedule.agents_per_interval is not None
+            and k not in shift_tiers(search)]
+
+
+def profile_search(search: IntervalSearch, best: Evaluation, log: Callable[[str], None],
+                   budget: int = 40) -> Evaluation:
+    """For tiers planned with ``agents_per_interval``: moves on blocks of BLOCK_SLOTS
+    consecutive intervals (of the tier's daily or weekly profile), largest saving first,
+    the first feasible taken, until none is: one head less in a block (descent), and a
+    head of a dearer tier replaced by one of a cheaper tier in the same block (or m <= 3
+    cheaper heads by one dearer head, when that costs less)."""
+    tiers = profile_tiers(search, best)
+    if not tiers or best.gap != 0:
+        return best
+    sc = search.scenario
+    h = sc.interval_minutes / 60.0
+    prof = {k: list(best.scenario.tiers[k].schedule.agents_per_interval) for k in tiers}
+    days = {k: (7 if len(prof[k]) == search.per_day else 1) for k in tiers}
+
+    def blocks(k: str) -> list[range]:
+        n = len(prof[k])
+        return [range(i, min(n, i + BLOCK_SLOTS)) for i in range(0, n, BLOCK_SLOTS)]
+
+    def price(k: str, b: range) -> float:
+        return len(b) * h * days[k] * sc.tiers[k].cost_per_hour
+
+    def build(p: dict[str, list[int]], origin: str) -> Evaluation:
+        staffing = dict(best.staffing)
+        tiers_new = dict(best.scenario.tiers)
+        for k in tiers:
+            sched = Schedule(agents_per_interval=p[k])
+            staffing[k] = tuple(weekly_agents(sched, sc.interval_minutes))
+            tiers_new[k] = tiers_new[k].model_copy(update={"agents": None, "schedule": sched})
+        built = best.scenario.model_copy(update={"tiers": tiers_new})
+        return search.evaluate_built(staffing, built, dict(best.uncovered), origin)
+
+    def shifted(p: dict[str, list[int]], k: str, b: range, d: int) -> dict[str, list[int]]:
+        row = list(p[k])
+        for i in b:
+            row[i] += d
+        return {**p, k: row}
+
+    def moves(p: dict[str, list[int]]) -> list[tuple[float, str, dict[str, list[int]]]]:
+        out = []
+        for k in tiers:
+            for b in blocks(k):
+                if min(p[k][i] for i in b) >= 1:
+                    out.append((price(k, b), f"-1 {k} at {_slots(search, b)}",
+                                shifted(p, k, b, -1)))
+        for i, j in itertools.permutations(tiers, 2):   # +1 on i, -m on j, same block
+            if len(prof[i]) != len(prof[j]):
+                continue
+            for b in blocks(j):
+                for m in range(1, MAX_SWAP + 1):
+                    saving = m * price(j, b) - price(i, b)
+                    if min(p[j][x] for x in b) >= m and saving > 1e-9:
+                        out.append((saving, f"+1 {i} -{m} {j} at {_slots(search, b)}",
+                                    shifted(shifted(p, i, b, 1), j, b, -m)))
+        return sorted(out, key=lambda m: -m[0])
+
+    spent, improved = 0, True
+    while improved:
+        improved = False
+        for _saving, what, p in moves(prof):
+            if spent >= budget:
+                log(f"  profile search stopped after {budget} staffings (its budget); "
+                    "keeping the best found")
+                return best
+            before = search.evaluations
+            ev = build(p, f"profile move {what}")
+            spent += search.evaluations - before
+            if ev.gap == 0 and ev.cost < best.cost - 1e-9:
+                best, prof, improved = ev, p, True
+                log(f"  profile move {what}: {search.describe(ev)}")
+                break
+    return best
+
+
+def _slots(search: IntervalSearch, b: range) -> str:
+    from sim.optimize_intervals import slot_label
+
+    im = search.scenario.interval_minutes
+    return f"{slot_label(b[0], im, False)}-{slot_label(b[-1] + 1, im, False)}"
