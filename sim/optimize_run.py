@@ -167,7 +167,8 @@ def _describe(doc: dict) -> str:
     for k, v in doc.items():
         if isinstance(v, dict):
             vals = list(v.values())
-            parts.append(f"{k} {sum(vals)} agent-intervals a week (peak {max(vals)})")
+            parts.append(f"{k} {sum(vals)} agent-intervals over the {len(vals)} intervals "
+                         f"of staffing.csv (peak {max(vals)})")
         else:
             parts.append(f"{k} {v}")
     return "; ".join(parts)
