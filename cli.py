@@ -106,7 +106,7 @@ def _finite(value: float | None) -> float | None:
 
 
 def _parse_sets(sets: list[str] | None) -> list[tuple[str, object]]:
-    from sim.yamlio import parse_override
+    from sim.overrides import parse_override
 
     return [parse_override(s) for s in sets or []]
 
@@ -274,13 +274,13 @@ def _sweep(path: Path, sets: list[str] | None, reps: int | None, seed: int | Non
 
     from sim import sweep as sw
     from sim.limits import check_work
+    from sim.overrides import apply_overrides
     from sim.paths import safe_name
     from sim.results import write_csv
     from sim.runner import RepResult
     from sim.scenario import load_scenario, validate_mapping
     from sim.stats import estimate, target_status
     from sim.study import Study, begin_folder, run_study
-    from sim.yamlio import apply_overrides
 
     loaded = load_scenario(path)
     base = loaded.scenario
@@ -457,8 +457,8 @@ def validate(file: Annotated[Path, typer.Argument(help="Scenario or roadmap YAML
         extra = ""
         loaded = load_scenario(file)
         if loaded.raw.get("uncertain"):  # SPEC §7.6: paths, distributions, supports
+            from sim.extends import resolve_extends
             from sim.uncertain_run import uncertain_scenario
-            from sim.yamlio import resolve_extends
 
             dists, n = uncertain_scenario(file, loaded.raw, resolve_extends(file)[1], None)
             extra = f", {len(dists)} uncertain input(s), {n} draws"

@@ -1,5 +1,5 @@
-"""Relative changes and wildcards in overrides (SPEC §7.5): variants, ``--set`` and a
-roadmap phase's ``set``.
+"""Overrides: dotted ``PATH=VALUE`` changes to a scenario mapping (variants, ``--set`` and a
+roadmap phase's ``set``), with relative changes and wildcards (SPEC §7.5).
 
 - A path segment ``*`` matches every key of a mapping (or every item of a list) at that
   level. Under a wildcard, a branch where a later segment (other than the last one) does
@@ -22,10 +22,14 @@ import math
 import re
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+import yaml
+
 from sim.errors import InputError
+from sim.yamlio import LineMap, _kind
+from sim.yamlio import _show as _show_scalar
 
 WILDCARD = "*"
 _NUMBER = r"[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?"
@@ -236,16 +240,14 @@ def _get(data: Any, parts: list[str]) -> Any:
 
 
 def resolve(data: dict, items: Iterable[tuple[str, object]], model: Any = None,
-            set_dotted: Any = None) -> tuple[dict, list[tuple[str, object]]]:
+            ) -> tuple[dict, list[tuple[str, object]]]:
     """A deep copy of ``data`` with every override applied in order, and the concrete
     (dotted path, value) pairs set. ``model`` (default: the Scenario schema) types the
-    fields for rounding counts; ``set_dotted`` sets one concrete path (yamlio's)."""
+    fields for rounding counts."""
     if model is None:
         from sim.config import Scenario
 
         model = Scenario
-    if set_dotted is None:
-        from sim.yamlio import set_dotted
     out = copy.deepcopy(data)
     done: list[tuple[str, object]] = []
     for dotted, value in items:
@@ -296,3 +298,105 @@ def _no_match(data: Any, dotted: str, rel: bool) -> str:
                 "there; an omitted field takes its default): give an absolute value")
     return ("the wildcard '*' matches nothing here" + (
         " that holds a number to change" if rel else "") + "; check the path")
+
+
+# --------------------------------------------------------------------------- dotted paths
+
+
+def _split_path(dotted: str) -> list[str]:
+    parts = dotted.split(".") if isinstance(dotted, str) else []
+    if not parts or any(not part.strip() for part in parts):
+        raise InputError(
+            "the override path is empty or has an empty part; expected dotted names "
+            "like channels.phone.arrivals.rate_per_hour", path=str(dotted) or None)
+    return [part.strip() for part in parts]
+
+
+def _find_key(mapping: Mapping, part: str) -> Any:
+    """The key of ``mapping`` that ``part`` names (exact, else by str(); else part)."""
+    if part in mapping:
+        return part
+    for key in mapping:
+        if str(key) == part:
+            return key
+    return part
+
+
+def set_dotted(data: dict, dotted: str, value: Any) -> None:
+    """Set ``data[a][b][c] = value`` for ``dotted == "a.b.c"``, in place.
+
+    Missing (or null) intermediate mappings are created.  A numeric part indexes an
+    existing list (``tiers.0.agents``).  Raises :class:`InputError` (with ``path=dotted``)
+    for an empty path / empty part, or when it would descend into anything else.
+    """
+    parts = _split_path(dotted)
+    node: Any = data
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        where = ".".join(parts[:depth]) or "the top level"
+        if isinstance(node, dict):
+            key = _find_key(node, part)
+            if last:
+                node[key] = value
+                return
+            if node.get(key) is None:
+                node[key] = {}
+            node = node[key]
+        elif isinstance(node, list):
+            if not re.fullmatch(r"\d+", part) or int(part) >= len(node):
+                raise InputError(
+                    f"cannot set it: '{where}' is a list of {len(node)} items, so the next "
+                    f"part must be an index from 0 to {len(node) - 1}, not '{part}'",
+                    path=dotted)
+            if last:
+                node[int(part)] = value
+                return
+            if node[int(part)] is None:
+                node[int(part)] = {}
+            node = node[int(part)]
+        else:
+            raise InputError(
+                f"cannot set it: '{where}' is {_kind(node)} ({_show_scalar(node)}), not a mapping",
+                path=dotted)
+
+
+def parse_override(text: str) -> tuple[str, object]:
+    """Parse a CLI ``PATH=VALUE``; the value is read as YAML (``0.7`` -> float,
+    ``[a, b]`` -> list, ``abc`` -> str, empty -> None)."""
+    if "=" not in text:
+        raise InputError(f"override '{text}' must look like PATH=VALUE, "
+                         "e.g. channels.phone.arrivals.rate_per_hour=120")
+    dotted, _, raw = text.partition("=")
+    dotted = dotted.strip()
+    _split_path(dotted)
+    if is_relative(raw):
+        return dotted, raw.strip()
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InputError(f"cannot read the override value {raw.strip()!r} as YAML: {problem}",
+                         path=dotted) from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise InputError(f"cannot read the override value {raw.strip()!r}: {exc}",
+                         path=dotted) from None
+    return dotted, value
+
+
+def apply_overrides(data: dict,
+                    overrides: Mapping[str, object] | Iterable[tuple[str, object]]) -> dict:
+    """Return a deep copy of ``data`` with every ``dotted path -> value`` applied in order
+    (wildcards and relative changes: :func:`resolve`)."""
+    items = overrides.items() if isinstance(overrides, Mapping) else overrides
+    return resolve(data, items)[0]
+
+
+def forget_paths(linemap: LineMap, dotted_paths: Iterable[str]) -> LineMap:
+    """A copy of ``linemap`` without the entries at or under the given dotted paths --
+    use it after applying overrides so errors in overridden values do not point at the
+    (replaced) line of the file."""
+    drop = [tuple(d.split(".")) for d in dotted_paths]
+    return {p: where for p, where in linemap.items()
+            if not any(len(p) >= len(d) and all(a in ("*", b) for a, b in zip(d, p[:len(d)],
+                                                                               strict=True))
+                       for d in drop)}

@@ -313,7 +313,7 @@ class ReportData:
         return out
 
     def _option_scenario(self, key: Key) -> dict | None:
-        from sim.yamlio import apply_overrides
+        from sim.overrides import apply_overrides
 
         sc = self.scenario
         if not sc:

@@ -20,13 +20,14 @@ from pydantic import Field, field_validator, model_validator
 
 from sim.config import Name, Scenario, Target, _Strict
 from sim.errors import InputError
+from sim.extends import resolve_extends
 from sim.limits import MAX_YAML_BYTES
-from sim.overrides import matches
+from sim.overrides import apply_overrides, matches
 from sim.overrides import resolve as resolve_overrides
 from sim.paths import file_sha256
 from sim.scenario import LoadedScenario, load_scenario, validate_mapping
 from sim.validation import input_error_from_validation, model_allowed_keys
-from sim.yamlio import LineMap, apply_overrides, locate, resolve_extends
+from sim.yamlio import LineMap, locate
 
 BASELINE = "baseline"
 

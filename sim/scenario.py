@@ -16,20 +16,14 @@ import pydantic
 
 from sim.config import Scenario, semantic_issues
 from sim.errors import InputError
+from sim.extends import resolve_extends
 from sim.history import profile_from_csv
 from sim.limits import MAX_VARIANTS, MAX_YAML_BYTES
-from sim.overrides import matches
+from sim.overrides import apply_overrides, forget_paths, matches
 from sim.overrides import resolve as resolve_overrides
 from sim.paths import file_sha256
 from sim.validation import input_error_from_validation, model_allowed_keys
-from sim.yamlio import (
-    LineMap,
-    apply_overrides,
-    check_bounds,
-    forget_paths,
-    locate,
-    resolve_extends,
-)
+from sim.yamlio import LineMap, check_bounds, locate
 
 BASE = "base"
 

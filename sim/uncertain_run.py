@@ -17,7 +17,7 @@ import pandas as pd
 
 from sim.config import Scenario, Target
 from sim.errors import InputError
-from sim.overrides import expand
+from sim.overrides import apply_overrides, expand
 from sim.results import TARGET_COLUMNS, write_csv
 from sim.stats import estimate, target_status
 from sim.uncertain import (
@@ -30,7 +30,7 @@ from sim.uncertain import (
     sample,
 )
 from sim.uncertain_stats import sensitivity, variance_split, wilson
-from sim.yamlio import LineMap, apply_overrides
+from sim.yamlio import LineMap
 
 SEP = "#"          # "<variant>#<draw>": one draw of an option
 MAX_JOBS = 200_000  # draws x options x replications (a bound until sim/limits.py has one)
@@ -212,9 +212,10 @@ def run_uncertain(path: Path, *, draws: int | None, reps: int | None, seed: int 
                   overrides: list[tuple[str, object]], backend: str = "local",
                   scheduler: str | None = None, title: str | None = None) -> dict:
     """``ccsim run`` of a scenario file with an ``uncertain:`` block."""
+    from sim.extends import resolve_extends
+    from sim.overrides import forget_paths
     from sim.scenario import load_scenario
     from sim.study import Study, run_study
-    from sim.yamlio import forget_paths, resolve_extends
 
     loaded = load_scenario(path, overrides)
     written, linemap = resolve_extends(path)

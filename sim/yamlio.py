@@ -1,5 +1,6 @@
-"""Reading scenario YAML: safe loading with line numbers, ``extends``, overrides, and
-turning pydantic validation errors into one-paragraph :class:`~sim.errors.InputError`\\ s.
+"""Reading scenario YAML: safe loading with line numbers, and turning
+pydantic validation errors into one-paragraph :class:`~sim.errors.InputError`\\ s
+(``extends`` is in :mod:`sim.extends`, dotted overrides in :mod:`sim.overrides`).
 
 YAML is only ever read with a :class:`yaml.SafeLoader` subclass; nothing is evaluated.
 
@@ -10,9 +11,8 @@ path up with :func:`locate`, which falls back to the longest known prefix.
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +21,12 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import ReaderError
 
 from sim.errors import InputError
-from sim.limits import MAX_EXTENDS_DEPTH, MAX_YAML_BYTES, MAX_YAML_NODES, check_numbers
+from sim.limits import MAX_YAML_BYTES, MAX_YAML_NODES, check_numbers
 from sim.paths import read_input
 
 __all__ = [
     "LineMap",
     "load_yaml",
-    "resolve_extends",
-    "deep_merge",
-    "set_dotted",
-    "parse_override",
-    "apply_overrides",
-    "forget_paths",
     "locate",
     "check_bounds",
 ]
@@ -326,245 +320,6 @@ def check_bounds(data: Mapping, linemap: LineMap, file: str,
                                    path=".".join(full) or None))
     if problems:
         raise InputError.of(problems)
-
-
-# --------------------------------------------------------------------------- extends
-
-
-def deep_merge(parent: Mapping, child: Mapping) -> dict:
-    """Merge two mappings: nested mappings merge key by key with the child winning;
-    lists and scalars from the child replace the parent's."""
-    merged, _ = _merge(parent, child, ())
-    return merged
-
-
-def _merge(parent: Mapping, child: Mapping,
-           path: tuple[str, ...]) -> tuple[dict, set[tuple[str, ...]]]:
-    """Deep-merge; also return the paths where the child's value replaced the parent's.
-
-    ``key: null`` over an inherited key removes it (the field is back to its default:
-    ``bot: null`` is no bot, ``channels: {email: null}`` drops the channel). A variant
-    redefined under an inherited name replaces the parent's variant whole: a variant is
-    one set of changes, not a mapping to merge.
-    """
-    out = dict(parent)
-    replaced: set[tuple[str, ...]] = set()
-    for key, value in child.items():
-        sub = (*path, str(key))
-        old = out.get(key)
-        if value is None and key in out:
-            del out[key]
-            replaced.add(sub)
-        elif (isinstance(value, Mapping) and isinstance(old, Mapping) and key in out
-              and path != ("variants",)):
-            out[key], more = _merge(old, value, sub)
-            replaced |= more
-        else:
-            out[key] = value
-            replaced.add(sub)
-    return out, replaced
-
-
-def resolve_extends(path: str | Path, *, top_keys: Iterable[str] | None = None,
-                    origin: tuple[str, int | None, str] | None = None
-                    ) -> tuple[dict, LineMap]:
-    """Load ``path``; if it has a top-level ``extends: other.yaml`` (relative to the
-    extending file), load that first (recursively) and deep-merge this file over it.
-
-    The ``extends`` key is removed.  The LineMap points each path at the file and line
-    that provided its value (child over parent).  A cycle raises :class:`InputError`.
-
-    A file reached through a path given inside another file (``extends``, or ``origin``
-    for e.g. a roadmap's baseline) is read with ``quote=False`` and, when ``top_keys`` is
-    given, must be a scenario file: every top-level key one of ``top_keys``. Otherwise it
-    is refused without quoting any of it (SPEC §7.1: no file disclosure).
-    """
-    keys = None if top_keys is None else {*top_keys, "extends"}
-    return _resolve(Path(path), [], keys, origin)
-
-
-def _not_a_scenario(data: dict, path: Path, keys: set[str] | None,
-                    origin: tuple[str, int | None, str] | None) -> None:
-    if keys is None or origin is None:
-        return
-    foreign = [k for k in data if k not in keys]
-    if foreign:
-        file, line, field = origin
-        raise InputError(f"'{path}' is not a scenario file: {len(foreign)} of its "
-                         f"{len(data)} top-level keys are not scenario settings (its content "
-                         "is not shown)", file=file, line=line, path=field)
-
-
-def _check_dropped_variants(data: dict, linemap: LineMap, file: str,
-                            inherited: Mapping | None) -> None:
-    """``variants: {name: null}`` drops an inherited variant: the name must be inherited."""
-    own = data.get("variants")
-    if not isinstance(own, Mapping):
-        return
-    for name, value in own.items():
-        if value is None and name not in (inherited or {}):
-            where = linemap.get(("variants", str(name)), (file, None))
-            known = (", ".join(map(str, inherited)) or "none") if inherited is not None \
-                else "none: this file extends nothing"
-            raise InputError(f"'{name}: null' drops an inherited variant, but no variant "
-                             f"'{name}' is inherited (inherited: {known})", file=where[0],
-                             line=where[1], path=f"variants.{name}")
-
-
-def _resolve(path: Path, chain: list[tuple[str, str]], keys: set[str] | None,
-             origin: tuple[str, int | None, str] | None) -> tuple[dict, LineMap]:
-    try:
-        data, linemap = load_yaml(path, quote=origin is None, origin=origin)
-    except InputError as err:
-        if origin is None or err.file != str(path):
-            raise
-        ofile, oline, field = origin  # say where this file was named
-        raise InputError(f"{err.message} (this file is the '{field}' of {ofile}"
-                         + (f", line {oline}" if oline else "") + ")", file=err.file,
-                         line=err.line, path=err.path) from None
-    _not_a_scenario(data, path, keys, origin)
-    if "extends" not in data:
-        _check_dropped_variants(data, linemap, str(path), None)
-        return data, linemap
-    file = str(path)
-    line = linemap.get(("extends",), (file, None))[1]
-    target = data.pop("extends")
-    linemap.pop(("extends",), None)
-    if not isinstance(target, str) or not target.strip():
-        raise InputError(f"expected the name of a YAML file to extend, got {_kind(target)}",
-                         file=file, line=line, path="extends")
-    if "\x00" in target:
-        raise InputError("the file name contains a NUL character", file=file, line=line,
-                         path="extends")
-    parent_path = path.parent / target.strip()
-    here = [*chain, (os.path.realpath(path), file)]
-    real = os.path.realpath(parent_path)  # no error on a symlink loop: reading reports it
-    if real in [p for p, _ in here]:
-        start = [p for p, _ in here].index(real)
-        names = [name for _, name in here[start:]] + [str(parent_path)]
-        raise InputError(f"'extends' goes round in a cycle: {' -> '.join(names)}",
-                         file=file, line=line, path="extends")
-    if len(here) >= MAX_EXTENDS_DEPTH:
-        raise InputError(f"more than {MAX_EXTENDS_DEPTH} files extend one another; see "
-                         "Limits in docs/reference.md", file=file, line=line, path="extends")
-    parent, parent_lines = _resolve(parent_path, here, keys, (file, line, "extends"))
-    inherited = parent.get("variants")
-    _check_dropped_variants(data, linemap, file,
-                            {k: v for k, v in inherited.items() if v is not None}
-                            if isinstance(inherited, Mapping) else None)
-    merged, replaced = _merge(parent, data, ())
-    out_lines: LineMap = {
-        p: where for p, where in parent_lines.items()
-        if not any(p[:i] in replaced for i in range(1, len(p) + 1))
-    }
-    out_lines.update(linemap)
-    return merged, out_lines
-
-
-# --------------------------------------------------------------------------- overrides
-
-
-def _split_path(dotted: str) -> list[str]:
-    parts = dotted.split(".") if isinstance(dotted, str) else []
-    if not parts or any(not part.strip() for part in parts):
-        raise InputError(
-            "the override path is empty or has an empty part; expected dotted names "
-            "like channels.phone.arrivals.rate_per_hour", path=str(dotted) or None)
-    return [part.strip() for part in parts]
-
-
-def _find_key(mapping: Mapping, part: str) -> Any:
-    """The key of ``mapping`` that ``part`` names (exact, else by str(); else part)."""
-    if part in mapping:
-        return part
-    for key in mapping:
-        if str(key) == part:
-            return key
-    return part
-
-
-def set_dotted(data: dict, dotted: str, value: Any) -> None:
-    """Set ``data[a][b][c] = value`` for ``dotted == "a.b.c"``, in place.
-
-    Missing (or null) intermediate mappings are created.  A numeric part indexes an
-    existing list (``tiers.0.agents``).  Raises :class:`InputError` (with ``path=dotted``)
-    for an empty path / empty part, or when it would descend into anything else.
-    """
-    parts = _split_path(dotted)
-    node: Any = data
-    for depth, part in enumerate(parts):
-        last = depth == len(parts) - 1
-        where = ".".join(parts[:depth]) or "the top level"
-        if isinstance(node, dict):
-            key = _find_key(node, part)
-            if last:
-                node[key] = value
-                return
-            if node.get(key) is None:
-                node[key] = {}
-            node = node[key]
-        elif isinstance(node, list):
-            if not re.fullmatch(r"\d+", part) or int(part) >= len(node):
-                raise InputError(
-                    f"cannot set it: '{where}' is a list of {len(node)} items, so the next "
-                    f"part must be an index from 0 to {len(node) - 1}, not '{part}'",
-                    path=dotted)
-            if last:
-                node[int(part)] = value
-                return
-            if node[int(part)] is None:
-                node[int(part)] = {}
-            node = node[int(part)]
-        else:
-            raise InputError(
-                f"cannot set it: '{where}' is {_kind(node)} ({_show(node)}), not a mapping",
-                path=dotted)
-
-
-def parse_override(text: str) -> tuple[str, object]:
-    """Parse a CLI ``PATH=VALUE``; the value is read as YAML (``0.7`` -> float,
-    ``[a, b]`` -> list, ``abc`` -> str, empty -> None)."""
-    if "=" not in text:
-        raise InputError(f"override '{text}' must look like PATH=VALUE, "
-                         "e.g. channels.phone.arrivals.rate_per_hour=120")
-    dotted, _, raw = text.partition("=")
-    dotted = dotted.strip()
-    _split_path(dotted)
-    from sim.overrides import is_relative  # SPEC §7.5: *0.9, +2, -10% stay relative text
-
-    if is_relative(raw):
-        return dotted, raw.strip()
-    try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(f"cannot read the override value {raw.strip()!r} as YAML: {problem}",
-                         path=dotted) from None
-    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
-        raise InputError(f"cannot read the override value {raw.strip()!r}: {exc}",
-                         path=dotted) from None
-    return dotted, value
-
-
-def apply_overrides(data: dict,
-                    overrides: Mapping[str, object] | Iterable[tuple[str, object]]) -> dict:
-    """Return a deep copy of ``data`` with every ``dotted path -> value`` applied in order
-    (wildcards and relative changes: sim/overrides.py)."""
-    from sim.overrides import resolve
-
-    items = overrides.items() if isinstance(overrides, Mapping) else overrides
-    return resolve(data, items, set_dotted=set_dotted)[0]
-
-
-def forget_paths(linemap: LineMap, dotted_paths: Iterable[str]) -> LineMap:
-    """A copy of ``linemap`` without the entries at or under the given dotted paths --
-    use it after applying overrides so errors in overridden values do not point at the
-    (replaced) line of the file."""
-    drop = [tuple(d.split(".")) for d in dotted_paths]
-    return {p: where for p, where in linemap.items()
-            if not any(len(p) >= len(d) and all(a in ("*", b) for a, b in zip(d, p[:len(d)],
-                                                                               strict=True))
-                       for d in drop)}
 
 
 def locate(linemap: LineMap, path: Sequence[str | int]) -> tuple[str, int] | None:

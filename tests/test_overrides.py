@@ -9,9 +9,8 @@ import pytest
 import yaml
 
 from sim.errors import InputError
-from sim.overrides import round_count
+from sim.overrides import apply_overrides, parse_override, round_count
 from sim.scenario import load_scenario
-from sim.yamlio import apply_overrides, parse_override
 from tests.test_cli import SMALL, broken, ccsim
 
 SHIFTS = """\

@@ -15,17 +15,10 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.errors import InputError
+from sim.extends import deep_merge, resolve_extends
+from sim.overrides import apply_overrides, forget_paths, parse_override, set_dotted
 from sim.validation import input_error_from_validation, model_allowed_keys
-from sim.yamlio import (
-    apply_overrides,
-    deep_merge,
-    forget_paths,
-    load_yaml,
-    locate,
-    parse_override,
-    resolve_extends,
-    set_dotted,
-)
+from sim.yamlio import load_yaml, locate
 
 
 def write(path: Path, text: str) -> Path:
