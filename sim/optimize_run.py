@@ -146,7 +146,13 @@ def run_optimize(loaded: LoadedScenario, sc: Scenario, folder: Path, tiers: list
     # the report compares the optimized staffing with the input's; the input's variants
     # and the search's intermediate points are not options here
     plain = sc.model_copy(update={"variants": {}})
-    options = [(sc.name, "optimized", op.fresh(best)), (sc.name, "input", op.fresh(plain))]
+    options = [(sc.name, "optimized", op.fresh(best))]
+    same = all(_week_profile(best, k) == _week_profile(sc, k) for k in tiers)
+    if same:  # the input is already the answer: one column, not two identical ones
+        log("the optimized staffing is the input's own")
+        extra["optimized_is_input"] = True
+    else:
+        options.append((sc.name, "input", op.fresh(plain)))
     return run_study(Study(
         "optimize", sc.name, options, folder, workers, False, quiet, as_json,
         f"optimize {sc.name}: verified staffing (fresh random numbers)",
@@ -271,6 +277,15 @@ def _intervals(sc: Scenario, tiers: list[str], workers: int | None,
         return search.cost({k: tuple(search.weekly_paid_of(s, k)) for k in tiers})
 
     return best.scenario, search.rows(best.staffing), extra, cost_of
+
+
+def _week_profile(sc: Scenario, k: str) -> list[float]:
+    from sim.schedule import weekly_agents
+
+    t = sc.tiers[k]
+    if t.schedule is None:
+        return [float(t.agents or 0)]
+    return [float(a) for a in weekly_agents(t.schedule, sc.interval_minutes)]
 
 
 def _week_hours(sc: Scenario, tiers: list[str]) -> dict[str, float]:
