@@ -121,7 +121,8 @@ def run_optimize(loaded: LoadedScenario, sc: Scenario, folder: Path, tiers: list
     found = cost_of(best)
     extra.update(input_shifts=shifts_doc(sc, tiers),
                  input_paid_hours_per_week=_week_hours(sc, tiers),
-                 optimized_paid_hours_per_week=_week_hours(best, tiers))
+                 optimized_paid_hours_per_week=_week_hours(best, tiers),
+                 input_peak_agents={k: int(max(_week_profile(sc, k))) for k in tiers})
     if not interval_mode:
         extra["input_agents"] = {k: int(sc.tiers[k].agents or 0) for k in tiers}
     extra.update(optimized=staffing_doc(rows), optimized_shifts=shifts_doc(best, tiers),

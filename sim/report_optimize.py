@@ -42,8 +42,10 @@ def roster_table(meta: dict) -> Table | None:
                              str(by_o.get(key, {}).get("agents", 0)),
                              str(by_i.get(key, {}).get("agents", 0))])
         elif isinstance(opt.get(tier), dict):
+            peak_in = (meta.get("input_peak_agents") or {}).get(tier)
             rows.append([tier, "agents per interval (see the chart)",
-                         f"peak {max(opt[tier].values(), default=0)}", "–"])
+                         f"peak {max(opt[tier].values(), default=0)}",
+                         "–" if peak_in is None else f"peak {peak_in}"])
         elif tier in opt:
             rows.append([tier, "flat (whole horizon)", str(opt[tier]), str(inp.get(tier, "–"))])
         if tier in hours_o:
