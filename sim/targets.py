@@ -33,7 +33,6 @@ from dataclasses import dataclass
 
 from sim.calendar import hours_or_none
 from sim.config import Scenario, Target
-from sim.uncertain_stats import wilson
 
 CONTACT_METRICS = ("service_level", "asa_s", "abandon_rate")
 TIER_METRICS = ("occupancy",)
@@ -143,6 +142,8 @@ def share_estimate(t: Target, sc: Scenario, replications: Iterable[Sequence[dict
                    ) -> ShareEstimate:
     """Count the (replication, interval|day) pairs where ``t``'s bound holds; each item of
     ``replications`` is one replication's interval rows."""
+    from sim.uncertain_stats import wilson  # numpy: not at validation
+
     held = pairs = 0
     for rows in replications:
         for group in _group(_open_rows(sc, rows), t.per or "interval",
