@@ -16,6 +16,10 @@ first and last month it holds (sim/roadmap.py ``volume_months``) and its monthly
 interpolated linearly in the volume factor in between; the net of month m is discounted
 by (1 + r)^(-m / 12).
 
+``workforce:`` (sim/roadmap_workforce.py): each simulated month holds its month's
+workforce (and volume); the operating cost of any other month is linear in the month
+between the simulated months around it. The baseline stays the state before the roadmap.
+
 Per replication: ``net_savings = baseline - operating - investment`` each month,
 ``cumulative_net`` its running sum, ``roi = (sum(baseline - operating) - investment) /
 investment`` over the H months, ``npv = sum(net_savings(m) (1 + r)^(-m/12))``. The payback
@@ -36,6 +40,7 @@ import pandas as pd
 from sim.costs import HOURS_PER_MONTH
 from sim.roadmap import BASELINE, LoadedRoadmap, Roadmap, volume_factor
 from sim.stats import estimate
+from sim.workforce_months import lerp_monthly
 
 ROADMAP_COLUMNS = ["month", "phase", "investment", "operating_cost",
                    "baseline_operating_cost", "net_savings", "cumulative_net",
@@ -154,6 +159,9 @@ def cashflow(lr: LoadedRoadmap, costs: Costs, rm: Roadmap | None = None) -> Cash
     for m in range(start + 1, horizon + 1):
         phase_of.append("after")
         labour[:, m - 1], other[:, m - 1] = _knot_cost(lr, costs, before[0], m, v)
+    if lr.workforce is not None:   # every month from the simulated months around it
+        labour = lerp_monthly(lr.workforce, lambda var: costs[var][0], horizon)
+        other = lerp_monthly(lr.workforce, lambda var: costs[var][1], horizon)
     return Cashflow(phase_of, invest, wage, volume, discount,
                     base_l * wage[None, :] + base_o, labour * wage[None, :] + other)
 

@@ -13,9 +13,6 @@ import io
 import re
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from sim.errors import InputError
 from sim.limits import MAX_CSV_BYTES, MAX_CSV_ROWS
 from sim.paths import read_input
@@ -36,6 +33,9 @@ def profile_from_csv(path: Path, interval_minutes: int,
 
     ``origin`` = (file, line, field) of the ``profile_file`` that named it. Errors name the
     CSV file and line but never quote its cells or header (SPEC §7.1)."""
+    import numpy as np  # here, not at module level: start-up stays fast (issue 16)
+    import pandas as pd
+
     file = str(path)
     raw = read_input(path, what="a history CSV file", max_bytes=MAX_CSV_BYTES,
                      **(dict(zip(("file", "line", "field"), origin, strict=True))

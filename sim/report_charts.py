@@ -1,6 +1,7 @@
-"""The plotly charts of report.html (one function per chart; data from ReportData only),
-and what every chart shares: the look, target lines, percent and weekday-clock axes, and
-the safe figure spec the page embeds.
+"""The charts of report.html (one function per chart; data from ReportData only), and
+what every chart shares: the look, target lines, percent and weekday-clock axes, and the
+safe figure spec the page embeds. Figures are plain plotly.js specs built with
+sim/figures.py (the plotly Python package is not used).
 
 Every chart has a title and axis titles with units; a target is a dashed horizontal line
 with a "target ..." label, which the browser test looks for. Input strings (option,
@@ -10,13 +11,11 @@ them for plotly's own text markup, so a name is shown as written and never as ma
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from typing import Any
 
-import plotly.graph_objects as go
-
+from sim.figures import Figure, bar, scatter
 from sim.report_data import ReportData, better_when_lower, limit_text, nan, short_variant, unit
 
 COLORS = ["#1a73e8", "#e8710a", "#12b5cb", "#9334e6", "#188038", "#d01884", "#5f6368",
@@ -49,7 +48,7 @@ def escape_spec(obj: Any, key: str = "") -> Any:
 
 @dataclass
 class Chart:
-    fig: go.Figure
+    fig: Figure
     slug: str
     targets: int = 0       # target lines drawn (the browser test checks they render)
     height: int = 340
@@ -58,13 +57,11 @@ class Chart:
         """{"data", "layout"} as plotly.js takes them, every input string escaped; the page
         embeds it as JSON (the template's tojson escapes <, >, & so no string can end the
         script element)."""
-        import plotly.io as pio
-
         self.fig.update_layout(height=self.height)
-        return escape_spec(json.loads(pio.to_json(self.fig, validate=False)))
+        return escape_spec(self.fig.to_dict())
 
 
-def layout(fig: go.Figure, title: str, x: str, y: str, u: str = "", subtitle: str = "",
+def layout(fig: Figure, title: str, x: str, y: str, u: str = "", subtitle: str = "",
            **kw: object) -> None:
     t: dict = {"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}}
     if subtitle:
@@ -82,9 +79,9 @@ def layout(fig: go.Figure, title: str, x: str, y: str, u: str = "", subtitle: st
     fig.update_yaxes(gridcolor=GRID, zerolinecolor=GRID, linecolor="#bdc1c6", showline=True,
                      automargin=True)
     if x:
-        fig.update_layout(xaxis_title=x)
+        fig.update_layout(xaxis={"title": {"text": x}})
     if y:
-        fig.update_layout(yaxis_title=y)
+        fig.update_layout(yaxis={"title": {"text": y}})
     if u == "%":
         fig.update_yaxes(tickformat=".0%")
 
@@ -97,12 +94,12 @@ def percent_format(lo: float, hi: float) -> str:
     return f".{max(0, min(3, math.ceil(-math.log10(step))))}%" if step < 1 else ".0%"
 
 
-def target_line(fig: go.Figure, limit: float, text: str, u: str, scale: float = 1.0,
-                **where: object) -> int:
-    fig.add_hline(y=limit / scale, line_dash="dash", line_color=TARGET_COLOR, line_width=1.5,
-                  annotation_text=f"target {text} {limit_text(limit, u)}",
-                  annotation_position="top right", annotation_font_color=TARGET_COLOR,
-                  annotation_font_size=11, **where)
+def target_line(fig: Figure, limit: float, text: str, u: str, scale: float = 1.0,
+                row: int | None = None) -> int:
+    """A dashed target line labelled "target ..." at its top right (in panel ``row``)."""
+    fig.add_hline(limit / scale, {"dash": "dash", "color": TARGET_COLOR, "width": 1.5}, row,
+                  annotation={"text": f"target {text} {limit_text(limit, u)}",
+                              "font": {"color": TARGET_COLOR, "size": 11}})
     return 1
 
 
@@ -128,15 +125,15 @@ def occupancy(d: ReportData) -> Chart | None:
              and any(d.value(k, t, "handled")[0] for k in d.headline)]
     if not tiers:
         return None
-    fig = go.Figure()
+    fig = Figure()
     for key in d.headline:
         vals = [d.value(key, t, "occupancy") for t in tiers]
         errs = [err(v) for v in vals]
-        fig.add_trace(go.Bar(x=tiers, y=[v[0] for v in vals], name=d.label(key),
-                             marker_color=option_color(d, key),
-                             error_y={"type": "data", "symmetric": False,
-                                      "array": [e[0] for e in errs],
-                                      "arrayminus": [e[1] for e in errs]}))
+        fig.add_trace(bar(x=tiers, y=[v[0] for v in vals], name=d.label(key),
+                          marker={"color": option_color(d, key)},
+                          error_y={"type": "data", "symmetric": False,
+                                   "array": [e[0] for e in errs],
+                                   "arrayminus": [e[1] for e in errs]}))
     n = sum(target_line(fig, lim, f"{t} {'≤' if b == 'max' else '≥'}", "%")
             for t in tiers for b, lim in bound(d, f"{t}.occupancy"))
     layout(fig, "Occupancy by tier (mean, 95% CI)", "tier", "occupancy (%)", "%",
@@ -149,12 +146,12 @@ def cost_breakdown(d: ReportData) -> Chart | None:
     if not d.has("cost", "total"):
         return None
     labels = [d.label(k) for k in d.headline]
-    fig = go.Figure()
+    fig = Figure()
     for i, (m, name) in enumerate([("labor", "labour"), ("bot", "bot"),
                                    ("overhead", "overhead")]):
         if d.has("cost", m):
-            fig.add_trace(go.Bar(x=labels, y=[d.value(k, "cost", m)[0] for k in d.headline],
-                                 name=name, marker_color=["#5f6368", "#12b5cb", "#bdc1c6"][i]))
+            fig.add_trace(bar(x=labels, y=[d.value(k, "cost", m)[0] for k in d.headline],
+                              name=name, marker={"color": ["#5f6368", "#12b5cb", "#bdc1c6"][i]}))
     for k, lab in zip(d.headline, labels, strict=True):
         share, total = d.value(k, "cost", "labor_share")[0], d.value(k, "cost", "total")[0]
         if not nan(share):
@@ -206,13 +203,13 @@ def frontier(d: ReportData) -> Chart | None:
     front = pareto([(x[0], y[0]) for x, y in zip(xs, ys, strict=True)], lower)
     status = [d.overall_status(k) or "n/a" for k in d.options]
     labels, legend = point_labels([k[1] for k in d.options])
-    fig = go.Figure()
+    fig = Figure()
     for group, color in (("met", "#137333"), ("uncertain", "#b06000"), ("missed", "#9aa0a6"),
                          ("n/a", "#5f6368")):
         idx = [i for i, s in enumerate(status) if s == group]
         if not idx:
             continue
-        fig.add_trace(go.Scatter(
+        fig.add_trace(scatter(
             x=[xs[i][0] for i in idx], y=[ys[i][0] for i in idx], mode="markers+text",
             name=f"all targets {group}" if group != "n/a" else "option",
             text=[labels[i] for i in idx], textposition="top center",
@@ -222,10 +219,10 @@ def frontier(d: ReportData) -> Chart | None:
             error_y={"type": "data", "symmetric": False, "array": [err(ys[i])[0] for i in idx],
                      "arrayminus": [err(ys[i])[1] for i in idx], "thickness": 1}))
     fr = sorted((xs[i][0], ys[i][0]) for i in range(len(xs)) if front[i])
-    fig.add_trace(go.Scatter(x=[p[0] for p in fr], y=[p[1] for p in fr], mode="lines+markers",
-                             name="Pareto frontier", line={"color": "#1a73e8", "width": 2},
-                             marker={"symbol": "circle-open", "size": 16,
-                                     "line": {"width": 2, "color": "#1a73e8"}}))
+    fig.add_trace(scatter(x=[p[0] for p in fr], y=[p[1] for p in fr], mode="lines+markers",
+                          name="Pareto frontier", line={"color": "#1a73e8", "width": 2},
+                          marker={"symbol": "circle-open", "size": 16,
+                                  "line": {"width": 2, "color": "#1a73e8"}}))
     n = target_line(fig, lim, f"{metric} {'≤' if b == 'max' else '≥'}", u) \
         if not math.isnan(lim) else 0
     hours = {d.horizon_h(k) for k in d.options}
@@ -249,11 +246,11 @@ def staffing_by_interval(d: ReportData) -> Chart | None:
     st = d.staffing
     if st is None or st.empty or set(st["interval"].astype(str)) == {"all"}:
         return None
-    fig = go.Figure()
+    fig = Figure()
     for i, (tier, g) in enumerate(st.groupby("tier", sort=False)):
-        fig.add_trace(go.Scatter(x=g["interval"].astype(str), y=g["agents"], mode="lines",
-                                 name=str(tier), line={"shape": "hv",
-                                                       "color": COLORS[i % len(COLORS)]}))
+        fig.add_trace(scatter(x=g["interval"].astype(str), y=g["agents"], mode="lines",
+                              name=str(tier), line={"shape": "hv",
+                                                    "color": COLORS[i % len(COLORS)]}))
     layout(fig, "Optimized staffing by interval", "interval (weekday and clock time)",
            "agents scheduled (agents)")
     fig.update_xaxes(type="category", nticks=14)

@@ -135,6 +135,8 @@ class ReportData:
     scenario: dict | None = None
     scenario_note: str = ""
     roadmap_spec: dict | None = None   # a roadmap's own YAML (phases and their changes)
+    workforce: pd.DataFrame | None = None       # workforce.csv (roadmap with workforce:)
+    workforce_kpis: pd.DataFrame | None = None  # workforce_kpis.csv
     _values: dict = field(default_factory=dict, repr=False)
     _scenarios: dict = field(default_factory=dict, repr=False)
 
@@ -403,7 +405,7 @@ def load_folder(folder: Path | None, tables: dict[str, pd.DataFrame] | None = No
                              file=str(d))
         meta = _result_json(d / "summary.json")
     for name in ("summary", "targets", "intervals", "differences", "staffing", "sweep",
-                 "roadmap"):
+                 "roadmap", "workforce", "workforce_kpis"):
         if name not in tables or tables[name] is None:
             df = _csv(d / f"{name}.csv")
             if df is not None:
@@ -473,4 +475,5 @@ def _data(tables: dict[str, pd.DataFrame], meta: dict, scenario: object,
         differences=tables.get("differences"), staffing=tables.get("staffing"),
         sweep=tables.get("sweep"), roadmap=tables.get("roadmap"),
         scenario=sc_dict if isinstance(sc_dict, dict) else None, scenario_note=note,
-        roadmap_spec=spec)
+        roadmap_spec=spec, workforce=tables.get("workforce"),
+        workforce_kpis=tables.get("workforce_kpis"))

@@ -14,6 +14,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from sim.figures import merge, scatter
+from sim.figures import panels as panel_figure
 from sim.report_charts import Chart, bound, layout, option_color, target_line
 from sim.report_data import MODES, ReportData, is_wait
 
@@ -63,8 +65,6 @@ def panels(d: ReportData, iv: pd.DataFrame, column: str, title: str, axis: str, 
     """One panel per channel in ``names`` (the ``channel`` column of ``iv``) that has data
     in ``column``; a line per option; targets on ``metric`` of the panel's channel, of its
     mode and of ``all`` (waits of ``all`` only when every channel has the same mode)."""
-    from plotly.subplots import make_subplots
-
     if iv.empty or column not in iv or iv[column].isna().all():
         return None
     groups = _series(iv, column)
@@ -77,11 +77,9 @@ def panels(d: ReportData, iv: pd.DataFrame, column: str, title: str, axis: str, 
         return None
     modes = d.modes()
     label = {n: n + (f" ({modes[n]})" if d.mixed_modes and n in modes else "") for n in names}
-    fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True,
-                        vertical_spacing=min(0.5 / len(names), 0.12),
-                        subplot_titles=[label[n] for n in names])
-    for a in fig.layout.annotations:
-        a.update(x=0, xanchor="left", font={"size": 12})
+    fig = panel_figure(len(names), min(0.5 / len(names), 0.12), [label[n] for n in names])
+    for a in fig.layout.get("annotations", []):
+        merge(a, {"x": 0, "xanchor": "left", "font": {"size": 12}})
     n_targets, starts = 0, iv["start_h"].drop_duplicates().sort_values()
     step_h = float(starts.iloc[1] - starts.iloc[0]) if len(starts) > 1 else 0.5
     horizon = float(starts.iloc[-1]) + step_h if len(starts) else 24.0
@@ -98,19 +96,19 @@ def panels(d: ReportData, iv: pd.DataFrame, column: str, title: str, axis: str, 
                 first + step_h * np.arange(round((s["start_h"].iloc[-1] - first) / step_h) + 1))
             fig.add_trace(_line(d, key, means(full.to_numpy(dtype=float), per) / scale, first,
                                 step_h * per, row == 1, i < MAX_VISIBLE_OPTIONS),
-                          row=row, col=1)
+                          row=row)
         for scope in (name, modes.get(name, ""), "all"):
             if not scope or (scope == "all" and d.mixed_modes and is_wait(metric or column)) \
                     or (scope in MODES and not d.mixed_modes):
                 continue
             for b, lim in bound(d, f"{scope}.{metric or column}"):
                 n_targets += target_line(fig, lim, f"{scope} {'≤' if b == 'max' else '≥'}", u,
-                                         scale, row=row, col=1)
-        fig.update_yaxes(title_text=f"{axis} ({uname})", row=row, col=1)
+                                         scale, row=row)
+        fig.update_yaxes(row=row, title={"text": f"{axis} ({uname})"})
         if u == "%":
-            fig.update_yaxes(range=[0, 1.05], tickformat=".0%", row=row, col=1)
+            fig.update_yaxes(row=row, range=[0, 1.05], tickformat=".0%")
         else:
-            fig.update_yaxes(rangemode="tozero", row=row, col=1)
+            fig.update_yaxes(row=row, rangemode="tozero")
     if per > 1:
         title += f" ({per * step_h:g}-hour means)"
     layout(fig, title, "", "", hovermode="x unified",
@@ -118,7 +116,7 @@ def panels(d: ReportData, iv: pd.DataFrame, column: str, title: str, axis: str, 
                    "x": 0, "font": {"size": 11}})
     fig.update_layout(margin={"l": 64, "r": 20, "t": 56, "b": 96})
     fig.update_xaxes(**time_axis(horizon))
-    fig.update_xaxes(title_text="weekday and clock time", row=len(names), col=1)
+    fig.update_xaxes(row=len(names), title={"text": "weekday and clock time"})
     fig.update_layout(showlegend=len(opts) > 1)
     return Chart(fig, slug, n_targets, height=100 + PANEL_PX * len(names))
 
@@ -142,14 +140,12 @@ def means(y: np.ndarray, per: int) -> np.ndarray:
 
 
 def _line(d: ReportData, key: tuple[str, str], y: np.ndarray, first_h: float, step_h: float,
-          legend: bool, visible: bool):  # noqa: ANN202
-    import plotly.graph_objects as go
-
+          legend: bool, visible: bool) -> dict:
     name = d.label(key)
-    return go.Scatter(x0=_date(first_h), dx=step_h * HOUR_MS, y=y.astype(np.float32),
-                      mode="lines", name=name, legendgroup=name, showlegend=legend,
-                      line={"color": option_color(d, key), "width": 1.6, "shape": "hv"},
-                      visible=True if visible else "legendonly")
+    return scatter(x0=_date(first_h), dx=step_h * HOUR_MS, y=y.astype(np.float32),
+                   mode="lines", name=name, legendgroup=name, showlegend=legend,
+                   line={"color": option_color(d, key), "width": 1.6, "shape": "hv"},
+                   visible=True if visible else "legendonly")
 
 
 def _date(hours: float) -> str:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import math
 
-import plotly.graph_objects as go
-
+from sim.figures import Figure, bar, scatter
 from sim.report_charts import COLORS, TARGET_COLOR, Chart, layout, percent_format, target_line
 from sim.report_data import ReportData, fmt, nan, unit
 from sim.report_glance import changes
 from sim.report_model import Cell, Table
+from sim.report_workforce import workforce_data
 
 
 def roadmap_value(d: ReportData, metric: str) -> tuple[float, float, float]:
@@ -72,8 +72,10 @@ def roadmap_data(d: ReportData) -> dict:
                   "net": fmt(rm["net_savings"].sum(), d.currency),
                   "cumulative": fmt(rm.iloc[-1]["cumulative_net"], d.currency)}
     small, money = roadmap_charts(d)
+    planned = sum(1 for k in d.options if k[1].endswith("~plan"))
     return {"payback": payback_data(d), "table": table, "totals": totals,
-            "ramp": len(d.options) - len(d.headline), "charts": money, "phase_charts": small}
+            "ramp": len(d.options) - len(d.headline) - planned, "charts": money,
+            "phase_charts": small, "workforce": workforce_data(d), "planned": planned}
 
 
 def kpis_by_phase(d: ReportData) -> list[Chart]:
@@ -87,7 +89,7 @@ def kpis_by_phase(d: ReportData) -> list[Chart]:
                   ["status"] for k in order]
         colors = [{"met": "#137333", "missed": "#c5221f", "uncertain": "#b06000"}.get(
             s.iloc[0] if len(s) else "", "#5f6368") for s in status]
-        fig = go.Figure(go.Scatter(
+        fig = Figure(scatter(
             x=[d.label(k) for k in order], y=[v[0] for v in vals], mode="markers+lines",
             name=metric, line={"color": "#9aa0a6", "width": 1},
             marker={"size": 10, "color": colors},
@@ -108,7 +110,7 @@ def kpis_by_phase(d: ReportData) -> list[Chart]:
     return charts
 
 
-def _phase_bands(fig: go.Figure, d: ReportData, width_px: float = 560.0) -> int:
+def _phase_bands(fig: Figure, d: ReportData, width_px: float = 560.0) -> int:
     """A shaded band per phase, its name above the plot at the band's centre; a name that
     would run into its left neighbour's (at ``width_px`` of plot, a printed page) moves up
     a row. Returns the rows used."""
@@ -118,7 +120,7 @@ def _phase_bands(fig: go.Figure, d: ReportData, width_px: float = 560.0) -> int:
     ends: list[float] = []   # right edge (px) of the last name on each row
     for i, (phase, g) in enumerate(rm.groupby("phase", sort=False)):
         x0, x1 = g["month"].min() - 0.5, g["month"].max() + 0.5
-        fig.add_vrect(x0=x0, x1=x1, line_width=0, fillcolor=COLORS[i % len(COLORS)],
+        fig.add_vrect(x0, x1, line={"width": 0}, fillcolor=COLORS[i % len(COLORS)],
                       opacity=0.07, layer="below")
         centre, w = (x0 + x1) / 2, 6.5 * len(str(phase)) + 10
         left = (centre - lo) * px - w / 2
@@ -134,14 +136,14 @@ def _phase_bands(fig: go.Figure, d: ReportData, width_px: float = 560.0) -> int:
 
 def monthly_cost(d: ReportData) -> Chart:
     rm = d.roadmap
-    fig = go.Figure()
-    fig.add_trace(go.Bar(x=rm["month"], y=rm["operating_cost"], name="operating cost",
-                         marker_color=COLORS[0]))
-    fig.add_trace(go.Bar(x=rm["month"], y=rm["investment"], name="investment",
-                         marker_color=COLORS[1]))
-    fig.add_trace(go.Scatter(x=rm["month"], y=rm["baseline_operating_cost"], mode="lines",
-                             name="baseline operating cost",
-                             line={"color": "#202124", "dash": "dash", "shape": "hvh"}))
+    fig = Figure()
+    fig.add_trace(bar(x=rm["month"], y=rm["operating_cost"], name="operating cost",
+                      marker={"color": COLORS[0]}))
+    fig.add_trace(bar(x=rm["month"], y=rm["investment"], name="investment",
+                      marker={"color": COLORS[1]}))
+    fig.add_trace(scatter(x=rm["month"], y=rm["baseline_operating_cost"], mode="lines",
+                          name="baseline operating cost",
+                          line={"color": "#202124", "dash": "dash", "shape": "hvh"}))
     rows = _phase_bands(fig, d)
     layout(fig, "Monthly cost vs baseline", "month", f"cost per month ({d.currency})",
            barmode="stack")
@@ -152,28 +154,28 @@ def monthly_cost(d: ReportData) -> Chart:
 
 def cumulative(d: ReportData) -> Chart:
     rm = d.roadmap
-    fig = go.Figure()
+    fig = Figure()
     if {"cumulative_net_low", "cumulative_net_high"} <= set(rm.columns):
-        fig.add_trace(go.Scatter(x=rm["month"], y=rm["cumulative_net_high"], mode="lines",
-                                 line={"width": 0}, showlegend=False, hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=rm["month"], y=rm["cumulative_net_low"], mode="lines",
-                                 line={"width": 0}, fill="tonexty",
-                                 fillcolor="rgba(26,115,232,0.18)", name="range (low–high)"))
-    fig.add_trace(go.Scatter(x=rm["month"], y=rm["cumulative_net"], mode="lines+markers",
-                             name="cumulative net savings", line={"color": COLORS[0]},
-                             marker={"size": 4}))
-    fig.add_hline(y=0, line_color="#5f6368", line_width=1)
+        fig.add_trace(scatter(x=rm["month"], y=rm["cumulative_net_high"], mode="lines",
+                              line={"width": 0}, showlegend=False, hoverinfo="skip"))
+        fig.add_trace(scatter(x=rm["month"], y=rm["cumulative_net_low"], mode="lines",
+                              line={"width": 0}, fill="tonexty",
+                              fillcolor="rgba(26,115,232,0.18)", name="range (low–high)"))
+    fig.add_trace(scatter(x=rm["month"], y=rm["cumulative_net"], mode="lines+markers",
+                          name="cumulative net savings", line={"color": COLORS[0]},
+                          marker={"size": 4}))
+    fig.add_hline(0, {"color": "#5f6368", "width": 1})
     m, lo, hi = payback(d)
     x0 = rm["month"].min() if nan(lo) else lo
     x1 = rm["month"].max() if nan(hi) else hi
     if not (nan(lo) and nan(hi)) and x1 > x0:
-        fig.add_vrect(x0=x0, x1=x1, fillcolor="#f9ab00", opacity=0.15, line_width=0,
-                      layer="below", annotation_text="payback range",
-                      annotation_position="bottom left", annotation_font_size=10)
+        fig.add_vrect(x0, x1, fillcolor="#f9ab00", opacity=0.15, line={"width": 0},
+                      layer="below", annotation={"text": "payback range",
+                                                 "font": {"size": 10}})
     if not nan(m):
-        fig.add_vline(x=m, line_dash="dot", line_color=TARGET_COLOR,
-                      annotation_text=f"payback month {month(m)}",
-                      annotation_position="top left", annotation_font_color=TARGET_COLOR)
+        fig.add_vline(m, {"dash": "dot", "color": TARGET_COLOR},
+                      annotation={"text": f"payback month {month(m)}",
+                                  "font": {"color": TARGET_COLOR}})
     layout(fig, "Cumulative net savings and payback", "month",
            f"cumulative net savings ({d.currency})")
     fig.update_xaxes(range=[rm["month"].min() - 0.5, rm["month"].max() + 0.5])

@@ -16,8 +16,8 @@ import math
 from pathlib import Path
 
 import pandas as pd
-import plotly.graph_objects as go
 
+from sim.figures import Figure, bar, scatter
 from sim.report_charts import COLORS, TARGET_COLOR, Chart, layout
 from sim.report_data import ReportData
 from sim.report_model import Cell, Table
@@ -111,15 +111,15 @@ def payback_curve(d: ReportData) -> Chart | None:
     rm = d.roadmap
     if rm is None or "p_paid_back" not in rm:
         return None
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=rm["month"], y=rm["p_paid_back_high"], mode="lines",
-                             line={"width": 0}, showlegend=False, hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=rm["month"], y=rm["p_paid_back_low"], mode="lines",
-                             line={"width": 0}, fill="tonexty",
-                             fillcolor="rgba(26,115,232,0.18)", name="95% interval"))
-    fig.add_trace(go.Scatter(x=rm["month"], y=rm["p_paid_back"], mode="lines",
-                             line={"color": COLORS[0], "shape": "hv"},
-                             name="P(paid back by month)"))
+    fig = Figure()
+    fig.add_trace(scatter(x=rm["month"], y=rm["p_paid_back_high"], mode="lines",
+                          line={"width": 0}, showlegend=False, hoverinfo="skip"))
+    fig.add_trace(scatter(x=rm["month"], y=rm["p_paid_back_low"], mode="lines",
+                          line={"width": 0}, fill="tonexty",
+                          fillcolor="rgba(26,115,232,0.18)", name="95% interval"))
+    fig.add_trace(scatter(x=rm["month"], y=rm["p_paid_back"], mode="lines",
+                          line={"color": COLORS[0], "shape": "hv"},
+                          name="P(paid back by month)"))
     layout(fig, "Probability of having paid back, by month", "month",
            "share of draws paid back", "%")
     fig.update_yaxes(range=[0, 1.02])
@@ -130,17 +130,17 @@ def fan_chart(d: ReportData) -> Chart | None:
     rm = d.roadmap
     if rm is None or "cumulative_net_p10" not in rm:
         return None
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=rm["month"], y=rm["cumulative_net_p90"], mode="lines",
-                             line={"width": 0}, showlegend=False, hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=rm["month"], y=rm["cumulative_net_p10"], mode="lines",
-                             line={"width": 0}, fill="tonexty",
-                             fillcolor="rgba(232,113,10,0.22)", name="10%–90% of draws"))
-    fig.add_trace(go.Scatter(x=rm["month"], y=rm["cumulative_net_p50"], mode="lines",
-                             line={"color": COLORS[1]}, name="median draw"))
-    fig.add_trace(go.Scatter(x=rm["month"], y=rm["cumulative_net"], mode="lines",
-                             line={"color": COLORS[0], "dash": "dot"}, name="mean"))
-    fig.add_hline(y=0, line_color="#5f6368", line_width=1)
+    fig = Figure()
+    fig.add_trace(scatter(x=rm["month"], y=rm["cumulative_net_p90"], mode="lines",
+                          line={"width": 0}, showlegend=False, hoverinfo="skip"))
+    fig.add_trace(scatter(x=rm["month"], y=rm["cumulative_net_p10"], mode="lines",
+                          line={"width": 0}, fill="tonexty",
+                          fillcolor="rgba(232,113,10,0.22)", name="10%–90% of draws"))
+    fig.add_trace(scatter(x=rm["month"], y=rm["cumulative_net_p50"], mode="lines",
+                          line={"color": COLORS[1]}, name="median draw"))
+    fig.add_trace(scatter(x=rm["month"], y=rm["cumulative_net"], mode="lines",
+                          line={"color": COLORS[0], "dash": "dot"}, name="mean"))
+    fig.add_hline(0, {"color": "#5f6368", "width": 1})
     layout(fig, "Cumulative net savings over the draws (fan chart)", "month",
            f"cumulative net savings ({d.currency})")
     return Chart(fig, "uncertainty-fan")
@@ -152,16 +152,16 @@ def tornado(sens: pd.DataFrame, output: str, what: str, top: int = 8) -> Chart |
     if s.empty:
         return None
     mid = float(pd.concat([s["output_at_low"], s["output_at_high"]]).mean())
-    fig = go.Figure()
+    fig = Figure()
     labels = [f"{p} (ρ {r:+.2f})" if math.isfinite(r) else str(p)
               for p, r in zip(s["parameter"], s["rank_correlation"], strict=True)]
     for col, name, colour in (("output_at_low", "input in its lowest tenth", COLORS[0]),
                               ("output_at_high", "input in its highest tenth", COLORS[1])):
-        fig.add_trace(go.Bar(y=labels, x=s[col] - mid, base=mid, orientation="h", name=name,
-                             marker_color=colour,
-                             hovertemplate="%{y}: %{customdata:.4g}<extra></extra>",
-                             customdata=s[col]))
-    fig.add_vline(x=mid, line_color=TARGET_COLOR, line_width=1)
+        fig.add_trace(bar(y=labels, x=s[col] - mid, base=mid, orientation="h", name=name,
+                          marker={"color": colour},
+                          hovertemplate="%{y}: %{customdata:.4g}<extra></extra>",
+                          customdata=s[col]))
+    fig.add_vline(mid, {"color": TARGET_COLOR, "width": 1})
     layout(fig, f"What moves {what} most (tornado)", what, "", barmode="overlay")
     fig.update_layout(legend={"y": -0.3, "yanchor": "top", "x": 0, "orientation": "h"},
                       margin={"b": 80})

@@ -6,6 +6,10 @@ final state, and for a phase with ``ramp: true`` intermediate points in between
 (``ramp_points``, default 2), where every number the phase changes moves linearly from its
 value before the phase to its new value. All points run with the baseline's seed and
 replication count (common random numbers).
+
+With ``workforce:`` (SPEC §7.7, sim/roadmap_workforce.py) the points after the baseline
+are months holding their month's workforce, plus the states above as planned
+(``<state>~plan``).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pydantic
 from pydantic import Field, field_validator, model_validator
@@ -25,8 +29,10 @@ from sim.limits import MAX_YAML_BYTES
 from sim.overrides import apply_overrides, matches
 from sim.overrides import resolve as resolve_overrides
 from sim.paths import file_sha256
+from sim.roadmap_workforce import PLANNED, check_workforce, workforce_points
 from sim.scenario import LoadedScenario, load_scenario, validate_mapping
 from sim.validation import input_error_from_validation, model_allowed_keys
+from sim.workforce import TierWorkforce
 from sim.yamlio import LineMap, locate
 
 BASELINE = "baseline"
@@ -78,6 +84,9 @@ class Roadmap(_Strict):
     ramp_points: Annotated[int, Field(ge=1, le=12)] = 2
     currency: str | None = None                   # default: the baseline's
     economics: Economics | None = None            # wage/volume growth, discounting
+    workforce: dict[Name, TierWorkforce] | None = None  # SPEC §7.7, sim/workforce.py
+    # extra months simulated with workforce:, at most; "all": every month (no interpolation)
+    workforce_points: Annotated[int, Field(ge=0, le=240)] | Literal["all"] = 8
     uncertain: dict[str, Any] | None = None       # SPEC §7.6: checked by sim/uncertain.py
     draws: Annotated[int, Field(ge=1, le=4096)] | None = None
     # replications of every state (default: the baseline's); --reps overrides
@@ -129,6 +138,7 @@ class LoadedRoadmap:
     points: list[Point]
     raw: dict
     file_hash: str
+    workforce: Any = None     # sim.roadmap_workforce.WorkforceRun with ``workforce:``
 
     def phase_end(self, name: str) -> int:
         end = 0
@@ -170,8 +180,10 @@ def read_roadmap(path: str | Path, overrides: list[tuple[str, object]] | None = 
     rm = validate_roadmap(data, file, linemap)
     where = linemap.get(("baseline",), (file, None))  # relative to its file; sim.paths
     base_path = Path(where[0]).parent / rm.baseline
-    return RoadmapFile(p, data, linemap, rm, load_scenario(
-        base_path, overrides or [], origin=(where[0], where[1], "baseline")))
+    base = load_scenario(base_path, overrides or [], origin=(where[0], where[1], "baseline"))
+    if rm.workforce:
+        check_workforce(rm, base.scenario, file, linemap)
+    return RoadmapFile(p, data, linemap, rm, base)
 
 
 def validate_roadmap(data: dict, file: str, linemap: LineMap) -> Roadmap:
@@ -207,10 +219,12 @@ def build_roadmap(rf: RoadmapFile, reps: int | None = None, seed: int | None = N
     states: list[tuple[str, str, int, dict, tuple[int, Phase] | None]] = [
         (BASELINE, BASELINE, 0, plain, None)]
     resolved_sets: list[dict[str, Any]] = []
+    resolved: list[tuple[int, Phase, int, dict, dict, dict[str, Any]]] = []
     month = 0
     for i, phase in enumerate(rm.phases):
         after, concrete = _apply_set(plain, phase, i, file, linemap)
         resolved_sets.append(concrete)
+        resolved.append((i, phase, month, plain, after, concrete))
         n = (phase.ramp_points or rm.ramp_points) if phase.ramp else 1
         months_at = sorted({month + round(j * phase.months / n) for j in range(1, n)}
                            - {month, month + phase.months}) + [month + phase.months]
@@ -222,6 +236,10 @@ def build_roadmap(rf: RoadmapFile, reps: int | None = None, seed: int | None = N
         plain = after
         month += phase.months
     points = []
+    run = None
+    planned = states[1:]
+    if rm.workforce:
+        states = states[:1]   # the baseline; every later state holds its month's workforce
     for variant, phase_name, at, state, ph in states:
         own = max(at, 1)
         for vm in volume_months(rm, variant, phase_name, at, horizon) if growth else [own]:
@@ -229,12 +247,50 @@ def build_roadmap(rf: RoadmapFile, reps: int | None = None, seed: int | None = N
             name = variant if vm == own else f"{variant}~{vm}"
             points.append(Point(name, phase_name, at, _validated(
                 sc, update, base, file, linemap, ph), variant, vm))
+    if rm.workforce:
+        points, run = _workforce(rm, points, resolved, growth, update, base, file, linemap)
+        for variant, phase_name, at, state, ph in planned:  # as planned: no workforce
+            sc = state if not growth else _scaled(state, volume_factor(growth, max(at, 1)))
+            name = f"{variant}{PLANNED}"
+            points.append(Point(name, phase_name, at, _validated(
+                sc, update, base, file, linemap, ph), name, max(at, 1)))
     digest = file_sha256(p, MAX_YAML_BYTES)
     raw = copy.deepcopy(data)
     for ph_raw, concrete in zip(raw.get("phases") or [], resolved_sets, strict=False):
         if isinstance(ph_raw, dict) and ph_raw.get("set"):
             ph_raw["set"] = concrete   # scenario.yaml holds resolved numbers (SPEC §7.5)
-    return LoadedRoadmap(p, rm, base, points, raw, digest)
+    return LoadedRoadmap(p, rm, base, points, raw, digest, run)
+
+
+def _workforce(rm: Roadmap, points: list[Point], resolved: list, growth: float,
+               update: dict, base: LoadedScenario, file: str, linemap: LineMap
+               ) -> tuple[list[Point], Any]:
+    """The baseline's points and one point per simulated month of the workforce."""
+    start_state = resolved[0][3]
+
+    def phase_at(m: int) -> tuple[int, Phase, int, dict, dict, dict] | None:
+        for r in resolved:
+            if r[2] < m <= r[2] + r[1].months:
+                return r
+        return None
+
+    def plan_state(m: int) -> dict:
+        r = phase_at(m)
+        if m == 0:
+            return start_state
+        if r is None:
+            return resolved[-1][4]
+        _, ph, start, before, after, concrete = r
+        f = (m - start) / ph.months
+        return after if f == 1.0 or not ph.ramp else _between(before, after, concrete, f)
+
+    def validate(state: dict, m: int) -> Scenario:
+        sc = state if not growth else _scaled(state, volume_factor(growth, m))
+        r = phase_at(m) or (resolved[-1] if m else None)
+        return _validated(sc, update, base, file, linemap, r[:2] if r else None)
+
+    made, run = workforce_points(rm, plan_state, points[0].scenario, validate)
+    return points + [Point(v, ph, m, sc, v, max(m, 1)) for v, ph, m, sc in made], run
 
 
 def volume_factor(growth_per_year: float, month: int) -> float:

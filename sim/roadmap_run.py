@@ -14,6 +14,7 @@ from sim.economics import roadmap_tables
 from sim.results import write_csv
 from sim.roadmap import BASELINE, LoadedRoadmap, build_roadmap, read_roadmap
 from sim.study import Study, run_study
+from sim.workforce_report import workforce_line, workforce_tables
 
 
 def run_roadmap(path: Path, *, reps: int | None, seed: int | None, out: Path | None,
@@ -46,6 +47,10 @@ def run_roadmap(path: Path, *, reps: int | None, seed: int | None, out: Path | N
         write_csv(folder / "roadmap.csv", months)
         tables["roadmap"] = months
         tables["summary"] = pd.concat([tables["summary"], extra], ignore_index=True)
+        if lr.workforce is not None:
+            tables.update(workforce_tables(lr, tables["summary"]))
+            write_csv(folder / "workforce.csv", tables["workforce"])
+            write_csv(folder / "workforce_kpis.csv", tables["workforce_kpis"])
 
     phases = [BASELINE, *[p.name for p in rm.phases]]
 
@@ -64,6 +69,9 @@ def run_roadmap(path: Path, *, reps: int | None, seed: int | None, out: Path | N
             term.print(con.roadmap_table(tables["summary"], tables["roadmap"], rm, sc.currency))
             term.print(con.payback_line(tables["summary"], rm.horizon)
                        + missed_note(tables["targets"], rm.phases[-1].name))
+            if "workforce" in tables:
+                term.print(workforce_line(tables["workforce"], tables["workforce_kpis"],
+                                          lr))
         else:
             term.print("no roadmap.csv, payback or ROI: they need every state's replications "
                        "(the run is incomplete; run the command again)")
@@ -87,4 +95,5 @@ def _meta(path: Path, lr: LoadedRoadmap) -> dict:
                         "ramp": p.ramp, "end_month": lr.phase_end(p.name)}
                        for p in rm.phases],
             "points": [{"variant": p.variant, "phase": p.phase, "month": p.month}
-                       for p in lr.points]}
+                       for p in lr.points],
+            **({"workforce": lr.workforce.meta()} if lr.workforce is not None else {})}

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from sim.config import Scenario
 from sim.schedule import MINUTES_PER_DAY, paid_agent_hours, weekly_agents
-from sim.streams import stream
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,10 @@ class AbsentStaffing:
         """Cumulative count of present agents among the first 1..heads of a roster."""
         got = self._present.get((day, group))
         if got is None or got.size < heads:
+            import numpy as np  # here: start-up does not load numpy (issue 16)
+
+            from sim.streams import stream
+
             u = stream(*self._key, str(day), str(group)).random(heads)
             got = np.cumsum(u >= self.p)
             self._present[(day, group)] = got

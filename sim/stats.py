@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as sps
 
 from sim.config import Target
+from sim.tquantiles import t975
 
-CONFIDENCE = 0.95
+CONFIDENCE = 0.95   # the t quantile 0.5 + CONFIDENCE / 2 = 0.975 comes from sim.tquantiles
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,7 @@ def estimate(values: Sequence[float], low: float = -math.inf,
     sd = float(x.std(ddof=1))
     if sd <= 1e-12 * abs(mean):  # all replications agree (a deterministic cost), up to rounding
         return Estimate(mean, mean, mean, n, 0.0)
-    h = float(sps.t.ppf(0.5 + CONFIDENCE / 2.0, n - 1)) * sd / math.sqrt(n)
+    h = t975(n - 1) * sd / math.sqrt(n)
     return Estimate(mean, max(mean - h, low), min(mean + h, high), n, h)
 
 

@@ -51,3 +51,28 @@ def test_summary_bounds_stay_inside_each_metrics_range() -> None:
     reps = res.replications.groupby(["variant", "scope", "metric"])["value"]
     t_low = reps.mean() - 4.303 * reps.std(ddof=1) / np.sqrt(3)   # t(0.975, 2) = 4.303
     assert (t_low < 0).any()
+
+
+def test_the_t_table_is_scipys_quantile_to_the_last_bit() -> None:
+    """sim.tquantiles replaces scipy.stats.t.ppf(0.975, df) at start-up: every tabled value
+    is scipy's exactly, and past the table the same function still asks scipy."""
+    from scipy import stats
+
+    from sim.tquantiles import T975, t975
+
+    assert len(T975) == 200
+    for df in range(1, len(T975) + 1):
+        assert t975(df) == float(stats.t.ppf(0.975, df)), df
+    for df in (201, 250, 9_999):
+        assert t975(df) == float(stats.t.ppf(0.975, df)), df
+
+
+def test_an_interval_uses_the_tabled_t_quantile() -> None:
+    """The half-width is t(0.975, n - 1) * sd / sqrt(n), as with scipy's quantile."""
+    from scipy import stats
+
+    for n in (2, 5, 30, 201, 202, 300):
+        xs = [float(i % 7) + 0.25 * i for i in range(n)]
+        sd = float(np.std(xs, ddof=1))
+        want = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
+        assert estimate(xs).half_width == want, n
