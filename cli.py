@@ -197,11 +197,19 @@ def compare(scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML 
             reps: RepsOpt = None, seed: SeedOpt = None,
             out: OutOpt = None, workers: WorkersOpt = None, quiet: QuietOpt = False,
             as_json: JsonOpt = False, fail_on_missed_targets: FailOpt = False,
-            backend: BackendOpt = "local", scheduler: SchedulerOpt = None) -> None:
+            backend: BackendOpt = "local", scheduler: SchedulerOpt = None,
+            pcs: Annotated[float | None, typer.Option(
+                "--pcs", min=0.5, max=0.999, help="Name the cheapest option meeting every "
+                "target with this probability of correct selection (Kim & Nelson's fully "
+                "sequential procedure; needs --indifference).")] = None,
+            indifference: Annotated[float | None, typer.Option(
+                "--indifference", callback=_finite, help="With --pcs: cost difference "
+                "(currency per replication) not worth telling apart.")] = None,
+            max_reps: MaxRepsOpt = 200) -> None:
     """Run scenarios (and their variants) with common random numbers; paired differences."""
     try:
         result = _compare(scenarios, reps, seed, out, workers, quiet, as_json, backend,
-                          scheduler)
+                          scheduler, pcs, indifference, max_reps)
     except InputError as err:
         _fail_input(err)
     _exit_for(result, fail_on_missed_targets)
@@ -209,7 +217,8 @@ def compare(scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML 
 
 def _compare(scenarios: list[Path], reps: int | None, seed: int | None, out: Path | None,
              workers: int | None, quiet: bool, as_json: bool, backend: str,
-             scheduler: str | None) -> dict:
+             scheduler: str | None, pcs: float | None = None,
+             indifference: float | None = None, max_reps: int = 200) -> dict:
     from sim.api import compare_options
     from sim.scenario import load_scenario
     from sim.study import Study, run_study
@@ -217,6 +226,19 @@ def _compare(scenarios: list[Path], reps: int | None, seed: int | None, out: Pat
     loaded = [load_scenario(p) for p in scenarios]
     first = loaded[0].scenario
     options, resolved = compare_options(loaded, reps=reps, seed=seed)
+    select = None
+    if pcs is not None or indifference is not None:
+        from sim.selection import KN
+        if pcs is None or indifference is None or indifference <= 0:
+            raise InputError("--pcs and --indifference go together: --pcs 0.95 "
+                             "--indifference 500 (a positive cost, currency per replication)",
+                             path="--indifference" if pcs is not None else "--pcs")
+        n0 = options[0][2].replications
+        if n0 < 2 or n0 > max_reps:
+            raise InputError(f"--pcs needs a first stage of at least 2 replications and at "
+                             f"most --max-reps ({max_reps}); it has {n0}", path="--reps")
+        select = KN([(s, v) for s, v, _ in options], pcs=pcs, delta=indifference, n0=n0,
+                    max_reps=max_reps)
     title = "compare: " + " vs ".join(ld.scenario.name for ld in loaded)
     return run_study(Study(
         "compare", first.name, options, out or _default_out(f"compare-{first.name}"), workers,
@@ -224,7 +246,7 @@ def _compare(scenarios: list[Path], reps: int | None, seed: int | None, out: Pat
         {"scenario_files": [str(p) for p in scenarios],
          "scenario_sha256": [ld.file_hash for ld in loaded]}, resolved,
         backend=backend,
-        scheduler=scheduler))
+        scheduler=scheduler, select=select, max_replications=max_reps))
 
 
 @app.command()

@@ -250,6 +250,8 @@ class Target(_Strict):
     metric: str
     min: float | None = None
     max: float | None = None
+    per: Literal["interval", "day"] | None = None   # SPEC 7.8: the bound holds per interval/day
+    share: Share | None = None                       # ... in at least this share of them
 
     @model_validator(mode="after")
     def _one_bound(self) -> Target:
@@ -257,6 +259,8 @@ class Target(_Strict):
             raise ValueError("give exactly one of 'min' or 'max'")
         if self.metric.count(".") != 1:
             raise ValueError("metric must be 'scope.metric', e.g. phone.asa_s or cost.total")
+        if (self.per is None) != (self.share is None):
+            raise ValueError("'per' (interval or day) and 'share' (0..1) go together")
         return self
 
     @property
@@ -484,6 +488,11 @@ def semantic_issues(sc: Scenario) -> list[Issue]:
             issues.append((("targets", str(i), "metric"),
                            f"unknown metric '{metric}' for scope '{scope}' "
                            f"(one of: {', '.join(allowed)})"))
+        elif target.per is not None:
+            from sim.targets import per_interval_issue
+            why = per_interval_issue(sc, scope, metric)
+            if why:
+                issues.append((("targets", str(i), "metric"), why))
     return issues
 
 

@@ -109,6 +109,19 @@ def better_when_lower(metric: str) -> bool | None:
     return False if metric.endswith(HIGHER_IS_BETTER) else None
 
 
+class PeriodBound(str):
+    """A target bound "min"/"max" of a target per interval or day (SPEC 7.8)."""
+
+    per: str
+    share: float
+
+    @classmethod
+    def of(cls, bound: str, per: str, share: float) -> PeriodBound:
+        b = cls(bound)
+        b.per, b.share = per, float(share)
+        return b
+
+
 @dataclass
 class ReportData:
     meta: dict
@@ -188,23 +201,38 @@ class ReportData:
         return any(not nan(self.value(k, scope, metric)[0]) for k in self.options)
 
     def target_list(self) -> list[tuple[str, str, float]]:
-        """Distinct targets (metric, bound, limit) in the order declared."""
+        """Distinct targets (metric, bound, limit) in the order declared; a target per
+        interval or day (SPEC 7.8) has a :class:`PeriodBound` (== "min"/"max", with
+        ``per`` and ``share``)."""
         t = self.targets
         if t.empty:
             return []
-        return list(dict.fromkeys(zip(t["metric"], t["bound"], t["limit"].astype(float),
-                                      strict=True)))
+        seen: dict[tuple, tuple[str, str, float]] = {}
+        for m, b, lim in zip(t["metric"], self._bounds(t), t["limit"].astype(float),
+                             strict=True):
+            seen.setdefault((m, str(b), getattr(b, "per", None), getattr(b, "share", None),
+                             lim), (m, b, lim))
+        return list(seen.values())
+
+    @staticmethod
+    def _bounds(t: pd.DataFrame) -> list[str]:
+        if "per" not in t:
+            return list(t["bound"])
+        return [PeriodBound.of(b, p, s) if isinstance(p, str) and p else b
+                for b, p, s in zip(t["bound"], t["per"], t["share"], strict=True)]
 
     @cached_property
     def _target_rows(self) -> dict[tuple, dict]:
         t = self.targets
         if t.empty:
             return {}
-        return {(r["scenario"], r["variant"], r["metric"], r["bound"], float(r["limit"])): r
-                for r in t.to_dict("records")}
+        return {(r["scenario"], r["variant"], r["metric"], b, getattr(b, "per", None),
+                 float(r["limit"])): r
+                for r, b in zip(t.to_dict("records"), self._bounds(t), strict=True)}
 
     def target_row(self, key: Key, metric: str, bound: str, limit: float) -> dict | None:
-        return self._target_rows.get((key[0], key[1], metric, bound, float(limit)))
+        return self._target_rows.get((key[0], key[1], metric, bound,
+                                      getattr(bound, "per", None), float(limit)))
 
     def overall_status(self, key: Key) -> str:
         """missed if any target is missed, else uncertain if any is, else met; "" if none."""
