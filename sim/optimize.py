@@ -13,7 +13,7 @@ search's replications (the same seed for every candidate: common random numbers,
 staffings are compared on the same customers). Search (``Search.run``):
 
 1. start: per tier, the fewest agents meeting the tier's wait targets in Erlang A for the
-   load its first routing step sends it (sim.optimize_intervals.sipp_on_queue), at the
+   load its first routing step sends it (sim.optimize_sipp.sipp_on_queue), at the
    interval of mean load;
 2. climb while infeasible: add the head that closes the most target gap per unit cost;
 3. local search while a cheaper feasible neighbour exists: neighbours are one head less in
@@ -72,7 +72,8 @@ def square_root_start(sc: Scenario, tiers: list[str]) -> dict[str, int]:
 def erlang_start(sc: Scenario, tiers: list[str]) -> Agents:
     """Per tier: Erlang A agents for its first-step load in the interval of mean load
     (the mean over intervals with load), as paid heads; at least one head per tier."""
-    from sim.optimize_intervals import SlotLoad, offered_loads, paid_for, tier_requirement
+    from sim.optimize_cover import paid_for
+    from sim.optimize_sipp import SlotLoad, offered_loads, tier_requirement
 
     out = {}
     loads = offered_loads(sc, tiers)

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim.config import Scenario, Target
-from sim.optimize_intervals import SlotLoad, erlang_requirement
+from sim.optimize_sipp import SlotLoad, erlang_requirement
 from sim.schedule import MINUTES_PER_DAY, weekly_agents
 
 WAIT_METRICS = ("asa_s", "mean_wait_s", "service_level", "abandon_rate", "p_wait")

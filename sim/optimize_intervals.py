@@ -3,11 +3,8 @@
 Used by ``ccsim optimize`` when a scenario staffs its tiers by ``schedule:``. The decision
 is the number of agents of each optimised tier in each interval slot of the week.
 
-1. Start — period by period ("SIPP"): each interval is staffed for its own offered load as
-   if it were stationary. Tier k's load in slot i is the sum, over the (channel, type)
-   pairs whose first routing step is k, of rate x (1 - bot containment) x mean handle time
-   / speed / concurrency; the on-queue agents are the fewest meeting the tier's wait
-   targets in Erlang A (exponential patience), or R + sqrt(R) when no wait target applies.
+1. Start — period by period ("SIPP", sim.optimize_sipp): each interval is staffed for its
+   own offered load as if it were stationary (Erlang A).
 2. Iterative staffing (Feldman, Mandelbaum, Massey & Whitt 2008, "Staffing of
    time-varying queues to achieve time-stable performance"): simulate, measure the mean
    busy agents m of each tier in each slot, staff ``q = ceil(m + beta sqrt(m))``. The
@@ -17,13 +14,12 @@ is the number of agents of each optimised tier in each interval slot of the week
 3. beta (one per tier) is searched under common random numbers: one common beta by
    bisection on the pessimistic 95 % CI ends of the steerable targets, then each tier's
    beta, most expensive tier first, lowered while the targets stay met.
-4. The answer is verified with fresh replications (by the caller); if a target slipped,
-   every beta is raised a step and the staffing checked again.
+4. The answer is verified with fresh replications (by the caller, sim.optimize_run); if
+   a target slipped, heads are added to it (sim.optimize_verify), and only when that
+   cannot help is every beta raised a step (``raise_beta``).
 
-Paid agents are the fewest whose on-queue share (``sim.staffing`` rounding) reaches the
-requirement. A tier planned with ``shifts`` keeps its shift patterns (start, end, days):
-their sizes are chosen by an integer program covering the paid requirement of every slot
-at the fewest paid hours (``scipy.optimize.milp``). A tier planned with a daily
+Paid staffing from the on-queue requirement, and the shift cover: sim.optimize_cover. A
+tier planned with a daily
 ``agents_per_interval`` profile keeps a daily profile (the busy agents are averaged over
 the days of the week); otherwise the profile is weekly.
 """
@@ -36,15 +32,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 
-from sim.calendar import hours_or_none
 from sim.config import Scenario, Target
-from sim.erlang import erlang_a_metrics
 from sim.optimize import results_gap, steerable
-from sim.routing import eligible_steps
+from sim.optimize_cover import cover_with_shifts, paid_for
+from sim.optimize_sipp import (
+    SlotLoad,
+    erlang_requirement,
+    offered_loads,
+    sipp_on_queue,
+    tier_requirement,
+    tier_targets,
+)
 from sim.runner import Job, run_jobs
-from sim.schedule import DAYS, MINUTES_PER_DAY, Schedule, Shift, shift_slots, weekly_agents
+from sim.schedule import DAYS, MINUTES_PER_DAY, Schedule, weekly_agents
 from sim.stats import Estimate, estimate
 
 Requirement = dict[str, tuple[int, ...]]   # tier -> paid agents per week slot
@@ -56,159 +57,6 @@ def slot_label(slot: int, interval_minutes: int, weekly: bool) -> str:
     minute = slot % per_day * interval_minutes
     clock = f"{minute // 60:02d}:{minute % 60:02d}"
     return f"{DAYS[slot // per_day].capitalize()} {clock}" if weekly else clock
-
-
-def paid_for(on_queue: int, factor: float) -> int:
-    """Fewest paid agents whose on-queue count ``floor(paid x factor + 0.5)`` >= on_queue."""
-    if on_queue <= 0:
-        return 0
-    paid = max(0, math.ceil((on_queue - 0.5) / factor - 1e-9))
-    while math.floor(paid * factor + 0.5) < on_queue:
-        paid += 1
-    return paid
-
-
-# --------------------------------------------------------------------------- SIPP start
-
-
-@dataclass
-class SlotLoad:
-    """Offered load of one tier in one slot, as period-by-period Erlang staffing sees it."""
-
-    rate_per_hour: float = 0.0
-    erlangs: float = 0.0
-    patience_weight: float = 0.0   # sum of rate x mean patience (rate-weighted mean)
-    patient_rate: float = 0.0      # rate of contacts that may abandon
-    threshold_s: float = 20.0
-
-    def add(self, rate_per_hour: float, erlangs: float, patience_s: float | None,
-            threshold_s: float) -> None:
-        self.rate_per_hour += rate_per_hour
-        self.erlangs += erlangs
-        if patience_s is not None:
-            self.patience_weight += rate_per_hour * patience_s
-            self.patient_rate += rate_per_hour
-        self.threshold_s = threshold_s
-
-    @property
-    def patience_s(self) -> float:
-        # contacts that never abandon dilute the abandonment rate: mean of 1/patience
-        if self.patient_rate <= 0:
-            return math.inf
-        mean = self.patience_weight / self.patient_rate
-        return mean * self.rate_per_hour / self.patient_rate
-
-
-def offered_loads(sc: Scenario, tiers: list[str]) -> dict[str, list[SlotLoad]]:
-    """Per tier, per week slot: the load sent to the tier's first routing step."""
-    per_day = MINUTES_PER_DAY // sc.interval_minutes
-    n = 7 * per_day
-    loads = {k: [SlotLoad() for _ in range(n)] for k in sc.tiers}
-    for cname, ch in sc.channels.items():
-        prof = ch.arrivals.profile_per_hour or [ch.arrivals.rate_per_hour or 0.0] * per_day
-        days = ch.arrivals.day_factors or [1.0] * 7
-        window = hours_or_none(ch.open_hours)  # daily or by weekday
-        patience = ch.patience.mean_s if ch.patience is not None else None
-        for ctype, share in ch.mix.items():
-            steps, _ = eligible_steps(sc, cname, ctype)
-            if not steps:
-                continue
-            first = [t for after, t in steps if after == steps[0][0]]
-            contained = ch.bot.containment.get(ctype, 0.0) if ch.bot else 0.0
-            mean_s = ch.handle_time[ctype].mean_s
-            for i in range(n):
-                if ch.mode == "realtime" and window is not None and not window.is_open(
-                        i * sc.interval_minutes * 60.0):
-                    continue
-                rate = prof[i % len(prof)] * days[i // per_day] * share * (1 - contained)
-                for t in first:
-                    r = rate / len(first)
-                    hold_s = mean_s / sc.tiers[t].serves[ctype] / ch.concurrency
-                    loads[t][i].add(r, r * hold_s / 3600.0, patience,
-                                    ch.service_level_threshold_s)
-    return {k: loads[k] for k in tiers}
-
-
-def _tier_targets(sc: Scenario, tier: str) -> list[Target]:
-    """Steerable wait targets on a scope whose contacts this tier serves first."""
-    feeds = {"all"}
-    for cname, ch in sc.channels.items():
-        for ctype in ch.mix:
-            steps, _ = eligible_steps(sc, cname, ctype)
-            if steps and tier in [t for after, t in steps if after == steps[0][0]]:
-                feeds |= {cname, ctype}
-    return [t for t in sc.targets if t.metric.split(".")[0] in feeds
-            and t.metric.split(".")[1] in ("asa_s", "mean_wait_s", "service_level",
-                                           "abandon_rate", "p_wait")]
-
-
-def _meets(load: SlotLoad, agents: int, targets: list[Target]) -> bool:
-    aht = load.erlangs * 3600.0 / load.rate_per_hour
-    q = erlang_a_metrics(load.rate_per_hour, aht, agents, load.patience_s, load.threshold_s)
-    for t in targets:
-        v = getattr(q, t.metric.split(".")[1])
-        if (t.max is not None and v > t.max) or (t.min is not None and v < t.min):
-            return False
-    return True
-
-
-def erlang_requirement(load: SlotLoad, targets: list[Target]) -> int:
-    """Fewest on-queue agents meeting ``targets`` in Erlang A (C without patience) for one
-    stationary load; R + sqrt(R) when no wait target applies."""
-    r = load.erlangs
-    if r <= 0:
-        return 0
-    if not targets:
-        return math.ceil(r + math.sqrt(r))
-    n = max(1, math.floor(r))
-    cap = math.ceil(r + 10 * math.sqrt(r) + 20)
-    while n < cap and not _meets(load, n, targets):
-        n += 1
-    return n
-
-
-def tier_requirement(sc: Scenario, tier: str, load: SlotLoad) -> int:
-    return erlang_requirement(load, _tier_targets(sc, tier))
-
-
-def sipp_on_queue(sc: Scenario, tiers: list[str]) -> dict[str, list[int]]:
-    """Period-by-period Erlang staffing: on-queue agents per tier and week slot."""
-    out = {}
-    for k, slots in offered_loads(sc, tiers).items():
-        targets = _tier_targets(sc, k)
-        out[k] = [erlang_requirement(load, targets) for load in slots]
-    return out
-
-
-# --------------------------------------------------------------------------- shifts
-
-
-def cover_with_shifts(shifts: list[Shift], paid: list[int], interval_minutes: int
-                      ) -> tuple[list[Shift], int]:
-    """Sizes for the tier's shift patterns covering ``paid`` (per week slot) at the fewest
-    paid hours; returns the shifts and the agent-slots of requirement no pattern covers."""
-    patterns: list[Shift] = []
-    for s in shifts:
-        if all((p.start, p.end, p.days) != (s.start, s.end, s.days) for p in patterns):
-            patterns.append(s)
-    n = len(paid)
-    if not patterns:  # nothing to size: the whole requirement is uncovered
-        return [], int(sum(paid))
-    a = np.zeros((n, len(patterns)))
-    for j, p in enumerate(patterns):
-        for slot in shift_slots(p, interval_minutes):
-            a[slot, j] += 1
-    need = np.array(paid, dtype=float)
-    coverable = a.sum(axis=1) > 0
-    uncovered = int(need[~coverable].sum())
-    hours = a.sum(axis=0)
-    res = milp(c=hours, integrality=np.ones(len(patterns)), bounds=Bounds(0, np.inf),
-               constraints=LinearConstraint(a[coverable], lb=need[coverable], ub=np.inf))
-    if res.x is None:  # cannot happen: every coverable slot can be covered by enough agents
-        raise RuntimeError(f"shift covering failed: {res.message}")
-    sizes = [int(round(x)) for x in res.x]
-    return [p.model_copy(update={"agents": k}) for p, k in zip(patterns, sizes, strict=True)
-            if k > 0], uncovered
 
 
 # --------------------------------------------------------------------------- search
@@ -462,3 +310,9 @@ class IntervalSearch:
                                                          not daily),
                       "agents": staffing[k][i]} for i in range(n)]
         return rows
+
+
+__all__ = ["BETA_MAX", "BETA_MIN", "BETA_STEP", "Evaluation", "IntervalSearch",
+           "Requirement", "SlotLoad", "cover_with_shifts", "erlang_requirement",
+           "offered_loads", "paid_for", "sipp_on_queue", "slot_label", "tier_requirement",
+           "tier_targets"]

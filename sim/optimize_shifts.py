@@ -21,7 +21,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
-from sim.optimize_intervals import Evaluation, IntervalSearch, cover_with_shifts
+from sim.optimize_cover import cover_with_shifts
+from sim.optimize_intervals import Evaluation, IntervalSearch
 from sim.schedule import Schedule, Shift, shift_slots, weekly_agents
 
 Key = tuple[str, int]   # (tier, pattern index)
