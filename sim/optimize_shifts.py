@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
+from sim.config import Scenario
 from sim.optimize_cover import cover_with_shifts
 from sim.optimize_intervals import Evaluation, IntervalSearch
 from sim.schedule import Schedule, Shift, shift_slots, weekly_agents
@@ -37,7 +38,7 @@ def _patterns(search: IntervalSearch, k: str) -> list[Shift]:
     return out
 
 
-def _sizes(ev: Evaluation, k: str, patterns: list[Shift]) -> list[int]:
+def sizes_of(ev: Evaluation, k: str, patterns: list[Shift]) -> list[int]:
     got = {(s.start, s.end, tuple(s.days)): s.agents
            for s in ev.scenario.tiers[k].schedule.shifts or []}  # type: ignore[union-attr]
     return [got.get((p.start, p.end, tuple(p.days)), 0) for p in patterns]
@@ -59,7 +60,7 @@ def local_search(search: IntervalSearch, best: Evaluation, log: Callable[[str], 
     hours = {(k, j): len(p.days) * p.minutes[1] / 60.0
              for k in tiers for j, p in enumerate(pats[k])}
     price = {(k, j): hours[(k, j)] * sc.tiers[k].cost_per_hour for (k, j) in hours}
-    size = {(k, j): n for k in tiers for j, n in enumerate(_sizes(best, k, pats[k]))}
+    size = {(k, j): n for k in tiers for j, n in enumerate(sizes_of(best, k, pats[k]))}
     # the cheapest cover of one head of tier j on pattern b by tier i's own patterns:
     # (cost, {pattern index: heads}); inf when i's patterns cannot cover it
     cover: dict[tuple[str, Key], tuple[float, dict[int, int]]] = {}
@@ -130,6 +131,14 @@ def evaluate_shifts(search: IntervalSearch, template: Evaluation,
                     pats: dict[str, list[Shift]], state: dict[Key, int],
                     origin: str = "") -> Evaluation:
     """Simulate ``template``'s staffing with the shift tiers' pattern sizes ``state``."""
+    staffing, built = build_shifts(search, template, pats, state)
+    return search.evaluate_built(staffing, built, dict(template.uncovered), origin)
+
+
+def build_shifts(search: IntervalSearch, template: Evaluation,
+                 pats: dict[str, list[Shift]], state: dict[Key, int]
+                 ) -> tuple[dict[str, tuple[int, ...]], Scenario]:
+    """``template``'s staffing and scenario with the shift tiers' pattern sizes ``state``."""
     sc = search.scenario
     staffing = dict(template.staffing)
     tiers_new = dict(template.scenario.tiers)
@@ -140,8 +149,7 @@ def evaluate_shifts(search: IntervalSearch, template: Evaluation,
                          agents_per_interval=None if shifts else [0] * search.per_day)
         staffing[k] = tuple(weekly_agents(sched, sc.interval_minutes))
         tiers_new[k] = tiers_new[k].model_copy(update={"agents": None, "schedule": sched})
-    built = template.scenario.model_copy(update={"tiers": tiers_new})
-    return search.evaluate_built(staffing, built, dict(template.uncovered), origin)
+    return staffing, template.scenario.model_copy(update={"tiers": tiers_new})
 
 
 def patterns_of(search: IntervalSearch) -> dict[str, list[Shift]]:
