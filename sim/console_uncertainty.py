@@ -82,15 +82,23 @@ def p_met_table(targets: pd.DataFrame, order: Sequence[str], what: str = "phase"
     cols = [v for v in order if v in set(targets["variant"])]
     for v in cols:
         t.add_column(str(v), justify="right")
+    targets = targets.copy()
+    if "per" not in targets:   # targets per interval or day (SPEC 7.8): their own rows
+        targets["per"], targets["share"] = "", math.nan
+    targets["per"] = targets["per"].fillna("")
     seen = []
-    for (metric, bound, limit), _g in targets.groupby(["metric", "bound", "limit"],
-                                                     sort=False):
-        seen.append((metric, bound, limit))
-    for metric, bound, limit in seen:
-        row: list[str | Text] = [str(metric), f"{'≥' if bound == 'min' else '≤'} {limit:g}"]
+    for key, _g in targets.groupby(["metric", "bound", "limit", "per", "share"],
+                                   sort=False, dropna=False):
+        seen.append(key)
+    for metric, bound, limit, per, share in seen:
+        label = f"{'≥' if bound == 'min' else '≤'} {limit:g}"
+        if per:
+            label += f" in ≥ {100 * share:g}% of {per}s (draw: its share of pairs)"
+        row: list[str | Text] = [str(metric), label]
         for v in cols:
+            same = targets["share"].isna() if not per else targets["share"] == share
             g = targets[(targets["variant"] == v) & (targets["metric"] == metric)
-                        & (targets["limit"] == limit)]
+                        & (targets["limit"] == limit) & (targets["per"] == per) & same]
             if g.empty:
                 row.append("–")
                 continue

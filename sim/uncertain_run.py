@@ -83,20 +83,66 @@ def meets(target: Target, values: np.ndarray) -> np.ndarray:
 
 
 def target_rows(scenario_name: str, variant: str, targets: Sequence[Target],
-                draw_means: dict[str, np.ndarray]) -> list[list[Any]]:
+                draw_means: dict[str, np.ndarray],
+                draw_shares: dict[int, tuple[np.ndarray, int]] | None = None
+                ) -> list[list[Any]]:
     """targets.csv rows of one option: mean and CI over the draw means, status from that
-    CI, and p_met = share of draws whose mean meets the target (Wilson 95%)."""
+    CI, and p_met = share of draws whose mean meets the target (Wilson 95%).
+
+    A target with ``per:`` (SPEC §7.8) is computed per draw when ``draw_shares`` holds it
+    (target index -> each draw's share of pairs where the bound holds, and the pairs
+    counted over all draws): mean and CI over the draws' shares, met when the CI's low end
+    reaches ``share``, p_met = share of draws whose share reaches it; the rows then gain
+    ``per``, ``share``, ``pairs`` before the p columns. Without ``draw_shares`` (a
+    roadmap) such targets are left out."""
     rows = []
-    for t in targets:
-        if t.per is not None:  # a share of intervals/days is not a draw mean: not here
+    periodic = draw_shares is not None and any(t.per is not None for t in targets)
+    for i, t in enumerate(targets):
+        if t.per is not None:
+            if draw_shares is None or i not in draw_shares:
+                continue
+            vals, pairs = draw_shares[i]
+            est = estimate(list(vals), 0.0, 1.0)
+            need = t.share or 0.0
+            k = int(np.sum(np.isfinite(vals) & (np.nan_to_num(vals, nan=-1.0) >= need)))
+            p, lo, hi = wilson(k, len(vals))
+            status = ("met" if est.ci_low >= need else
+                      "missed" if est.ci_high < need else "uncertain")
+            rows.append([scenario_name, variant, t.metric, t.bound, t.limit, est.mean,
+                         est.ci_low, est.ci_high, status, t.per, need, pairs, p, lo, hi])
             continue
         vals = draw_means.get(t.metric, np.array([]))
         est = estimate(list(vals))
         k = int(meets(t, vals).sum())
         p, lo, hi = wilson(k, len(vals))
+        per_cols = ["", math.nan, math.nan] if periodic else []
         rows.append([scenario_name, variant, t.metric, t.bound, t.limit, est.mean, est.ci_low,
-                     est.ci_high, target_status(t, est), p, lo, hi])
+                     est.ci_high, target_status(t, est), *per_cols, p, lo, hi])
     return rows
+
+
+def draw_shares(targets_table: pd.DataFrame, targets: Sequence[Target], variant: str,
+                draws: int) -> dict[int, tuple[np.ndarray, int]]:
+    """Per ``per:`` target (by index): each draw's share of (replication, interval|day)
+    pairs where the bound holds, read from the per-draw rows of targets.csv, and the
+    pairs counted over all draws."""
+    out: dict[int, tuple[np.ndarray, int]] = {}
+    if targets_table.empty or "per" not in targets_table:
+        return out
+    tt = targets_table
+    for i, t in enumerate(targets):
+        if t.per is None:
+            continue
+        vals, pairs = np.full(draws, math.nan), 0
+        mine = tt[(tt["metric"] == t.metric) & (tt["per"] == t.per)
+                  & (tt["limit"] == t.limit) & (tt["share"] == t.share)]
+        for d in range(draws):
+            g = mine[mine["variant"] == draw_name(variant, d)]
+            if not g.empty:
+                vals[d] = float(g.iloc[0]["mean"])
+                pairs += int(g.iloc[0]["pairs"])
+        out[i] = (vals, pairs)
+    return out
 
 
 def rep_matrix(replications: pd.DataFrame, names: list[str], scope: str, metric: str,
@@ -250,7 +296,8 @@ def run_uncertain(path: Path, *, draws: int | None, reps: int | None, seed: int 
             means = {o: per.get((v, o), pd.Series(dtype=float)).reindex(range(n)).to_numpy(
                 dtype=float) for o in outputs}
             sc = next(s for _, nm, s in options if nm == draw_name(v, 0))
-            trows += target_rows(sc0.name, v, sc.targets, means)
+            trows += target_rows(sc0.name, v, sc.targets, means,
+                                 draw_shares(tables["targets"], sc.targets, v, n))
             for d in range(n):
                 unc.append([d, v, *values[d], *(means[o][d] for o in outputs)])
             dnames = [draw_name(v, d) for d in range(n)]
@@ -286,7 +333,9 @@ def write_tables(out: Path, tables: dict[str, pd.DataFrame], unc: list, names: l
     tables["uncertainty"] = pd.DataFrame(unc, columns=["draw", "variant", *names, *outputs])
     tables["sensitivity"] = pd.DataFrame(srows, columns=SENSITIVITY_COLUMNS)
     tables["variance"] = pd.DataFrame(vrows, columns=VARIANCE_COLUMNS)
-    tables["targets"] = pd.DataFrame(trows, columns=[*TARGET_COLUMNS, *P_COLUMNS])
+    periodic = bool(trows) and len(trows[0]) > len(TARGET_COLUMNS) + len(P_COLUMNS)
+    tables["targets"] = pd.DataFrame(trows, columns=[
+        *TARGET_COLUMNS, *(["per", "share", "pairs"] if periodic else []), *P_COLUMNS])
     for name in ("uncertainty", "sensitivity", "variance", "targets"):
         write_csv(out / f"{name}.csv", tables[name])
 

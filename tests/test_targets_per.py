@@ -143,3 +143,46 @@ def test_per_target_on_a_metric_not_counted_per_interval_is_exit_2(tmp_path: Pat
     text = RUN.replace("per: day, share: 0.5", "per: day")
     res = ccsim("validate", str(broken(tmp_path, text, "p.yaml")))
     assert res.returncode == 2 and "go together" in res.stderr
+
+
+def test_per_targets_with_draws_by_hand() -> None:
+    """With uncertain inputs a `per:` target is computed per draw: each draw's share of
+    pairs (its own targets row), then mean and CI over the draws, p_met = share of draws
+    whose share reaches `share` (Wilson)."""
+    from sim.stats import estimate
+    from sim.uncertain_run import draw_shares, target_rows
+
+    t_mean = Target(metric="phone.service_level", min=0.8)
+    t_per = Target(metric="phone.service_level", min=0.8, per="interval", share=0.9)
+    shares = [0.95, 0.85, 0.92, 1.0]
+    tt = pd.DataFrame([{"variant": f"base#{d}", "metric": t.metric, "limit": 0.8,
+                        "per": t.per or "", "share": t.share, "mean": s if t.per else 0.9,
+                        "pairs": 10 if t.per else math.nan}
+                       for d, s in enumerate(shares) for t in (t_mean, t_per)])
+    got = draw_shares(tt, [t_mean, t_per], "base", 4)
+    assert list(got) == [1] and list(got[1][0]) == shares and got[1][1] == 40
+    rows = target_rows("s", "base", [t_mean, t_per],
+                       {"phone.service_level": pd.Series([0.9] * 4).to_numpy()}, got)
+    ordinary, per = rows
+    assert ordinary[8] == "met" and ordinary[9] == ""   # 0.9 in every draw: CI of width 0
+    assert math.isnan(ordinary[10]) and math.isnan(ordinary[11])
+    est = estimate(shares, 0.0, 1.0)
+    assert per[5:9] == [est.mean, est.ci_low, est.ci_high, "uncertain"]
+    assert per[9:12] == ["interval", 0.9, 40]
+    assert tuple(per[12:]) == wilson(3, 4)      # 0.95, 0.92, 1.0 reach 0.9; 0.85 does not
+
+
+def test_run_with_draws_writes_per_targets(tmp_path: Path) -> None:
+    text = RUN + ("uncertain:\n  tiers.base.agents: {dist: uniform, low: 7, high: 10}\n"
+                  "draws: 3\n")
+    out = tmp_path / "o"
+    res = ccsim("run", str(broken(tmp_path, text, "p.yaml")), "--out", str(out),
+                "--workers", "1")
+    assert res.returncode == 0, res.stderr
+    t = pd.read_csv(out / "targets.csv")
+    assert list(t.columns)[-6:] == ["per", "share", "pairs", "p_met", "p_low", "p_high"]
+    per = t[t["per"] == "interval"].iloc[0]
+    assert per["pairs"] == 3 * 3 * 10          # draws x replications x open hours
+    assert 0 <= per["ci_low"] <= per["mean"] <= per["ci_high"] <= 1
+    assert t[t["per"] == "day"].iloc[0]["pairs"] == 3 * 3
+    assert "of intervals" in res.stdout
