@@ -39,8 +39,10 @@ from sim.uncertain_run import (
     MAX_JOBS,
     SENSITIVITY_COLUMNS,
     VARIANCE_COLUMNS,
+    draw_shares,
     sensitivity_rows,
     split_rows,
+    target_columns,
     target_rows,
 )
 from sim.uncertain_stats import quantile, wilson
@@ -312,7 +314,8 @@ def run_uncertain_roadmap(rf: RoadmapFile, *, draws: int | None, reps: int | Non
             vrows.append(split_rows(o, np.array(eco[key])))
         for v in [p.variant for p in lr0.points if "~" not in p.variant]:
             dm = {o: means.get((v, o), np.full(n, math.nan)) for o in outputs}
-            trows += target_rows(name, v, targets, dm)
+            trows += target_rows(name, v, targets, dm, draw_shares(
+                tables["targets"], targets, [plan["mapping"].get((d, v)) for d in range(n)]))
             if v not in phases:
                 continue
             for d in range(n):
@@ -325,14 +328,12 @@ def run_uncertain_roadmap(rf: RoadmapFile, *, draws: int | None, reps: int | Non
                 opts = [plan["mapping"].get((d, v)) for d in range(n)]
                 vrows.append(split_rows(label, _rep_values(tables["replications"], opts,
                                                            scope, metric, n_reps)))
-        from sim.results import TARGET_COLUMNS
-        from sim.uncertain_run import P_COLUMNS
 
         tables["uncertainty"] = pd.DataFrame(unc, columns=["draw", "variant", *names,
                                                            *ECON_OUTPUTS, *outputs])
         tables["sensitivity"] = pd.DataFrame(srows, columns=SENSITIVITY_COLUMNS)
         tables["variance"] = pd.DataFrame(vrows, columns=VARIANCE_COLUMNS)
-        tables["targets"] = pd.DataFrame(trows, columns=[*TARGET_COLUMNS, *P_COLUMNS])
+        tables["targets"] = pd.DataFrame(trows, columns=target_columns(trows))
         write_all(folder, tables)
         meta_.update({"draws": n, "uncertain": names, "distinct_states": len(plan["options"]),
                       "sampling": "latin hypercube (scipy.stats.qmc, scrambled)"})

@@ -93,8 +93,8 @@ def target_rows(scenario_name: str, variant: str, targets: Sequence[Target],
     (target index -> each draw's share of pairs where the bound holds, and the pairs
     counted over all draws): mean and CI over the draws' shares, met when the CI's low end
     reaches ``share``, p_met = share of draws whose share reaches it; the rows then gain
-    ``per``, ``share``, ``pairs`` before the p columns. Without ``draw_shares`` (a
-    roadmap) such targets are left out."""
+    ``per``, ``share``, ``pairs`` before the p columns. Without ``draw_shares`` such
+    targets are left out."""
     rows = []
     periodic = draw_shares is not None and any(t.per is not None for t in targets)
     for i, t in enumerate(targets):
@@ -121,11 +121,18 @@ def target_rows(scenario_name: str, variant: str, targets: Sequence[Target],
     return rows
 
 
-def draw_shares(targets_table: pd.DataFrame, targets: Sequence[Target], variant: str,
-                draws: int) -> dict[int, tuple[np.ndarray, int]]:
+def target_columns(trows: list[list[Any]]) -> list[str]:
+    """targets.csv columns of the rows of target_rows (with per columns when they have)."""
+    periodic = bool(trows) and len(trows[0]) > len(TARGET_COLUMNS) + len(P_COLUMNS)
+    return [*TARGET_COLUMNS, *(["per", "share", "pairs"] if periodic else []), *P_COLUMNS]
+
+
+def draw_shares(targets_table: pd.DataFrame, targets: Sequence[Target],
+                options: Sequence[str | None]) -> dict[int, tuple[np.ndarray, int]]:
     """Per ``per:`` target (by index): each draw's share of (replication, interval|day)
-    pairs where the bound holds, read from the per-draw rows of targets.csv, and the
-    pairs counted over all draws."""
+    pairs where the bound holds, read from the targets rows of the option simulated for
+    that draw (``options[d]``; None: not simulated), and the pairs counted over the
+    options simulated (an option shared by several draws counts once)."""
     out: dict[int, tuple[np.ndarray, int]] = {}
     if targets_table.empty or "per" not in targets_table:
         return out
@@ -133,14 +140,16 @@ def draw_shares(targets_table: pd.DataFrame, targets: Sequence[Target], variant:
     for i, t in enumerate(targets):
         if t.per is None:
             continue
-        vals, pairs = np.full(draws, math.nan), 0
+        vals, pairs, seen = np.full(len(options), math.nan), 0, set()
         mine = tt[(tt["metric"] == t.metric) & (tt["per"] == t.per)
                   & (tt["limit"] == t.limit) & (tt["share"] == t.share)]
-        for d in range(draws):
-            g = mine[mine["variant"] == draw_name(variant, d)]
+        for d, name in enumerate(options):
+            g = mine[mine["variant"] == name] if name is not None else mine.iloc[:0]
             if not g.empty:
                 vals[d] = float(g.iloc[0]["mean"])
-                pairs += int(g.iloc[0]["pairs"])
+                if name not in seen:
+                    seen.add(name)
+                    pairs += int(g.iloc[0]["pairs"])
         out[i] = (vals, pairs)
     return out
 
@@ -297,7 +306,8 @@ def run_uncertain(path: Path, *, draws: int | None, reps: int | None, seed: int 
                 dtype=float) for o in outputs}
             sc = next(s for _, nm, s in options if nm == draw_name(v, 0))
             trows += target_rows(sc0.name, v, sc.targets, means,
-                                 draw_shares(tables["targets"], sc.targets, v, n))
+                                 draw_shares(tables["targets"], sc.targets,
+                                             [draw_name(v, d) for d in range(n)]))
             for d in range(n):
                 unc.append([d, v, *values[d], *(means[o][d] for o in outputs)])
             dnames = [draw_name(v, d) for d in range(n)]
@@ -333,9 +343,7 @@ def write_tables(out: Path, tables: dict[str, pd.DataFrame], unc: list, names: l
     tables["uncertainty"] = pd.DataFrame(unc, columns=["draw", "variant", *names, *outputs])
     tables["sensitivity"] = pd.DataFrame(srows, columns=SENSITIVITY_COLUMNS)
     tables["variance"] = pd.DataFrame(vrows, columns=VARIANCE_COLUMNS)
-    periodic = bool(trows) and len(trows[0]) > len(TARGET_COLUMNS) + len(P_COLUMNS)
-    tables["targets"] = pd.DataFrame(trows, columns=[
-        *TARGET_COLUMNS, *(["per", "share", "pairs"] if periodic else []), *P_COLUMNS])
+    tables["targets"] = pd.DataFrame(trows, columns=target_columns(trows))
     for name in ("uncertainty", "sensitivity", "variance", "targets"):
         write_csv(out / f"{name}.csv", tables[name])
 

@@ -159,7 +159,7 @@ def test_per_targets_with_draws_by_hand() -> None:
                         "per": t.per or "", "share": t.share, "mean": s if t.per else 0.9,
                         "pairs": 10 if t.per else math.nan}
                        for d, s in enumerate(shares) for t in (t_mean, t_per)])
-    got = draw_shares(tt, [t_mean, t_per], "base", 4)
+    got = draw_shares(tt, [t_mean, t_per], [f"base#{d}" for d in range(4)])
     assert list(got) == [1] and list(got[1][0]) == shares and got[1][1] == 40
     rows = target_rows("s", "base", [t_mean, t_per],
                        {"phone.service_level": pd.Series([0.9] * 4).to_numpy()}, got)
@@ -186,3 +186,27 @@ def test_run_with_draws_writes_per_targets(tmp_path: Path) -> None:
     assert 0 <= per["ci_low"] <= per["mean"] <= per["ci_high"] <= 1
     assert t[t["per"] == "day"].iloc[0]["pairs"] == 3 * 3
     assert "of intervals" in res.stdout
+
+
+def test_roadmap_with_draws_writes_per_targets(tmp_path: Path) -> None:
+    from tests.test_cli import SMALL
+    from tests.test_roadmap import PLAN
+
+    small = SMALL.replace("  - {metric: phone.asa_s, max: 60}\n",
+                          "  - {metric: phone.asa_s, max: 60}\n  - {metric: phone.asa_s, "
+                          "max: 60, per: interval, share: 0.5}\n")
+    broken(tmp_path, small, "small.yaml")
+    plan = broken(tmp_path, PLAN + "uncertain:\n  baseline.channels.phone.arrivals."
+                  "rate_per_hour: {dist: uniform, low: 100, high: 140}\ndraws: 3\n",
+                  "plan.yaml")
+    out = tmp_path / "o"
+    res = ccsim("roadmap", str(plan), "--out", str(out), "--workers", "1")
+    assert res.returncode == 0, res.stderr
+    t = pd.read_csv(out / "targets.csv")
+    per = t[t["per"] == "interval"]
+    assert len(per) == len(t) / 2 and set(per["share"]) == {0.5}
+    # every draw its own states: 3 draws x 3 replications x the 8 half-hour intervals
+    # (the default interval) of the 4-hour horizon, all with contacts
+    assert (per["pairs"] == 3 * 3 * 8).all()
+    assert ((0 <= per["p_low"]) & (per["p_low"] <= per["p_met"])
+            & (per["p_met"] <= per["p_high"]) & (per["p_high"] <= 1)).all()
