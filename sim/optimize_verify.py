@@ -7,7 +7,8 @@ search's own numbers the staffing already meets them), as flat mode does; the sh
 profile moves of the search are kept. The candidates, for each optimised tier that serves
 first a contact a slipped target measures (every optimised tier when none does):
 
-- a tier on shifts: one head more on each of its patterns;
+- a tier on shifts: one head more on each of the ADD_BLOCKS patterns whose intervals were
+  busiest in the verification (mean busy / on-queue agents over the pattern's intervals);
 - a tier with an interval profile: one head more on the block of BLOCK_SLOTS intervals
   whose agents were busiest in the verification (the ADD_BLOCKS busiest blocks).
 
@@ -30,10 +31,10 @@ from sim.optimize import fresh
 from sim.optimize_intervals import Evaluation, IntervalSearch, slot_label
 from sim.optimize_shifts import BLOCK_SLOTS, build_shifts, patterns_of, profile_tiers, sizes_of
 from sim.optimize_sipp import tier_targets
-from sim.schedule import Schedule, weekly_agents
+from sim.schedule import Schedule, shift_slots, weekly_agents
 
 MAX_HEADS = 8      # heads added after one failed verification before falling back to beta
-ADD_BLOCKS = 3     # profile blocks tried per tier (the busiest in the verification)
+ADD_BLOCKS = 3     # shift patterns or profile blocks tried per tier (the busiest ones)
 
 Built = tuple[str, dict[str, tuple[int, ...]], Scenario]   # (what, staffing, scenario)
 
@@ -89,8 +90,13 @@ class HeadAdder:
         out: list[Built] = []
         pats = patterns_of(s)
         state = {(k, j): n for k in pats for j, n in enumerate(sizes_of(ev, k, pats[k]))}
-        for (k, j) in state:
-            if k in feeding:
+        for k in pats:
+            if k not in feeding:
+                continue
+            occ = self._occupancy(ev, k)
+            score = [_mean(occ[shift_slots(p, s.scenario.interval_minutes)])
+                     for p in pats[k]]
+            for j in sorted(range(len(pats[k])), key=lambda j: -score[j])[:ADD_BLOCKS]:
                 p = pats[k][j]
                 days = "every day" if len(p.days) == 7 else ",".join(p.days)
                 staffing, sc = build_shifts(s, ev, pats, {**state, (k, j): state[(k, j)] + 1})
@@ -100,14 +106,18 @@ class HeadAdder:
                 out += self._profile_candidates(ev, k)
         return out
 
+    def _occupancy(self, ev: Evaluation, k: str) -> np.ndarray:
+        """Busy / on-queue agents of tier k per week slot in ``ev`` (NaN: nobody on)."""
+        factor = self.search.scenario.tiers[k].on_queue_factor
+        on_queue = np.array([math.floor(p * factor + 0.5) for p in ev.staffing[k]], float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(on_queue > 0, ev.busy[k] / np.maximum(on_queue, 1), np.nan)
+
     def _profile_candidates(self, ev: Evaluation, k: str) -> list[Built]:
         s = self.search
         sc = s.scenario
         prof = list(ev.scenario.tiers[k].schedule.agents_per_interval)  # type: ignore[union-attr]
-        factor = sc.tiers[k].on_queue_factor
-        on_queue = np.array([math.floor(p * factor + 0.5) for p in ev.staffing[k]], float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            occ = np.where(on_queue > 0, ev.busy[k] / np.maximum(on_queue, 1), np.nan)
+        occ = self._occupancy(ev, k)
         n = len(prof)
         score = np.full(n, -1.0)
         for slot, o in enumerate(occ):   # a daily profile: its busiest day counts
@@ -128,3 +138,9 @@ class HeadAdder:
                     f"{slot_label(b[-1] + 1, sc.interval_minutes, weekly)}")
             out.append((what, staffing, ev.scenario.model_copy(update={"tiers": tiers})))
         return out
+
+
+def _mean(x: np.ndarray) -> float:
+    """Mean of the finite values; 0 when none (nobody on the queue there yet)."""
+    ok = np.isfinite(x)
+    return float(x[ok].mean()) if ok.any() else 0.0
