@@ -13,7 +13,7 @@ from sim.config import NAME_PATTERN, RESERVED_SCOPES, Scenario, metrics_for_scop
 from sim.limits import MAX_NAME_CHARS
 from sim.schedule import schedule_issues, weekly_agents
 
-# the metrics a target with ``per: interval|day`` can be judged on (SPEC §7.8, sim/targets.py)
+# what a target ``per: interval|day`` can be judged on (SPEC §7.8; sim/targets.py)
 PER_CONTACT_METRICS = ("service_level", "asa_s", "abandon_rate")
 PER_TIER_METRICS = ("occupancy",)
 
