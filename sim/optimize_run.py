@@ -23,7 +23,7 @@ from sim.optimize_bound import gap_share, lower_bound
 from sim.optimize_intervals import IntervalSearch, sipp_on_queue
 from sim.optimize_shifts import local_search, profile_search
 from sim.optimize_verify import HeadAdder
-from sim.results import write_atomic, write_csv
+from sim.results import staffing_doc, write_atomic, write_csv
 from sim.scenario import LoadedScenario
 from sim.study import Study, run_study
 
@@ -68,19 +68,6 @@ def optimized_yaml(raw: dict, sc: Scenario, tiers: list[str]) -> dict:
         else:
             entry["schedule"] = t.schedule.model_dump(exclude_none=True)
     return doc
-
-
-def staffing_doc(rows: list[dict]) -> dict:
-    """The one way every output names a staffing (meta ``optimized``, the log, the
-    report): from staffing.csv's rows, ``{tier: agents}`` when flat, else
-    ``{tier: {interval: agents}}``."""
-    out: dict = {}
-    for r in rows:
-        if r["interval"] == "all":
-            out[r["tier"]] = int(r["agents"])
-        else:
-            out.setdefault(r["tier"], {})[r["interval"]] = int(r["agents"])
-    return out
 
 
 def shifts_doc(sc: Scenario, tiers: list[str]) -> dict:

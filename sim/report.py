@@ -27,9 +27,10 @@ from pathlib import Path
 import pandas as pd
 
 from sim.report_charts import cost_breakdown, frontier, occupancy, staffing_by_interval
-from sim.report_data import ReportData, load_folder
+from sim.report_data import ReportData
 from sim.report_glance import scenario_data
 from sim.report_intervals import interval_charts
+from sim.report_load import load_folder
 from sim.report_model import Section, SectionData
 from sim.report_roadmap import kpis_by_phase, roadmap_data
 from sim.report_selection import selection_data

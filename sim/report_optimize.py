@@ -106,7 +106,7 @@ def optimize_data(d: ReportData) -> dict | None:
         return None
     meta = dict(d.meta)
     if "optimized" not in meta and d.staffing is not None and not d.staffing.empty:
-        from sim.optimize_run import staffing_doc  # a folder of an older ccsim
+        from sim.results import staffing_doc  # a folder of an older ccsim
 
         meta["optimized"] = staffing_doc(d.staffing.to_dict("records"))
     table = roster_table(meta)

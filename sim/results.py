@@ -237,3 +237,16 @@ def write_results(out: Path, options: Sequence[Option], meta: dict,
         tr.to_parquet(buf, index=False)
         write_atomic(out / "contacts.parquet", buf.getvalue())
     return tables
+
+
+def staffing_doc(rows: list[dict]) -> dict:
+    """The one way every output names a staffing (meta ``optimized``, the log, the
+    report): from staffing.csv's rows, ``{tier: agents}`` when flat, else
+    ``{tier: {interval: agents}}``."""
+    out: dict = {}
+    for r in rows:
+        if r["interval"] == "all":
+            out[r["tier"]] = int(r["agents"])
+        else:
+            out.setdefault(r["tier"], {})[r["interval"]] = int(r["agents"])
+    return out

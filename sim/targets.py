@@ -34,10 +34,6 @@ from dataclasses import dataclass
 from sim.calendar import hours_or_none
 from sim.config import Scenario, Target
 
-CONTACT_METRICS = ("service_level", "asa_s", "abandon_rate")
-TIER_METRICS = ("occupancy",)
-MODE_SCOPES = ("all", "realtime", "async")
-
 
 @dataclass(frozen=True, slots=True)
 class ShareEstimate:
@@ -52,21 +48,6 @@ class ShareEstimate:
 
 def is_periodic(t: Target) -> bool:
     return t.per is not None
-
-
-def per_interval_issue(sc: Scenario, scope: str, metric: str) -> str | None:
-    """Why a ``per:`` target on scope.metric cannot be evaluated (None: it can)."""
-    if scope in sc.channels or scope in MODE_SCOPES:
-        ok = CONTACT_METRICS
-    elif scope in sc.tiers:
-        ok = TIER_METRICS
-    else:
-        return ("a target 'per: interval' or 'per: day' needs a channel, 'all', 'realtime', "
-                "'async' or tier scope (contact types and cost are not counted per interval)")
-    if metric not in ok:
-        return (f"'{scope}.{metric}' is not counted per interval; with 'per:' use one of: "
-                f"{', '.join(f'{scope}.{m}' for m in ok)}")
-    return None
 
 
 def _channels(sc: Scenario, scope: str) -> list[str]:

@@ -145,7 +145,7 @@ def test_shift_staffing_within_one_agent_of_exhaustive() -> None:
     one_agent = 60 * 8 * 7   # one advanced head on its 08:00-16:00 shift, every day of the week
     assert min(feasible) <= found <= min(feasible) + one_agent, (found, min(feasible))
     # log, meta and staffing.csv name the same staffing
-    from sim.optimize_run import staffing_doc
+    from sim.results import staffing_doc
     doc = staffing_doc(rows)
     assert sum(doc["base"].values()) == sum(r["agents"] for r in rows if r["tier"] == "base")
     assert extra["optimized_from"]
