@@ -152,6 +152,11 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
         # Per tier: the queues it takes from, as (deque, channel, after_s, priority, gate).
         self.lines = [tuple((self.queues[qi], ch, after_s, prio, self.async_gate[ch])
                             for qi, ch, after_s, prio in queues) for queues in tables.tier_queues]
+        # Per tier: its one queue when that is all it takes from, at once (after_s 0), one
+        # contact at a time, without a gate (_dispatch's fast path), else None.
+        self.solo_line = [line[0][0] if len(line) == 1 and line[0][2] == 0.0
+                          and self.conc[line[0][1]] == 1 and line[0][4] is None else None
+                          for line in self.lines]
         # Per queue: the idle agents of its one first tier when that is all _find_agent
         # would look at (one contact at a time, no async gate), else None.
         self.solo_idle = [

@@ -23,7 +23,9 @@ from sim.entities import (
     Agent,
     Contact,
 )
-from sim.records import ANSWERED
+from sim.records import ANSWERED, ContactLog
+
+FLUSH = ContactLog.FLUSH
 
 
 class Service:
@@ -114,7 +116,19 @@ class Service:
             c.state = DONE
             if plan == REPEAT:
                 self._schedule_repeat(c)
-            self._finish(c, ANSWERED)
+            cc = c.ch
+            if c.measured and self.sla[cc] is None and c.first_wait >= 0.0:
+                rows = self.rows  # _finish(c, ANSWERED) inlined, its common case
+                rows.append((cc, c.ty, ANSWERED, c.first_tier, c.arr_t, c.first_wait,
+                             c.handle_total, c.repeat, c.transfers,
+                             1 if plan == RESOLVED else 0))
+                if len(rows) >= FLUSH:
+                    self.log.pack()
+                self.pending -= 1
+                if self.pending == 0 and self.horizon_over:
+                    self._stop_soon()
+            else:
+                self._finish(c, ANSWERED)
         if a.leaving:
             if a.held == 0:
                 self._log_off(a, now)
@@ -142,6 +156,27 @@ class Service:
 
     def _dispatch(self, a: Agent, now: float) -> None:
         """A slot of ``a`` came free: take the best waiting contact it may serve, or park."""
+        solo = self.solo_line[a.tier]
+        if solo is not None and not a.held:  # one queue: its first contact still waiting
+            while solo:
+                c = solo.popleft()
+                if c.state > WAITING:
+                    continue  # taken on overflow, or abandoned: drop it
+                self.waiting[c.ch] -= 1
+                lv = self.queue_level[c.ch * self.n_types + c.ty]  # .change(now, -1)
+                lo = lv.last if lv.last > lv.start else lv.start
+                hi = now if now < lv.end else lv.end
+                if hi > lo:
+                    lv.area += lv.value * (hi - lo)
+                lv.last = now
+                lv.value += -1
+                if not c.state and not self._call_back(c, now):
+                    continue  # a callback that did not reach its customer
+                self._start(c, a, now)
+                return
+            a.since = now
+            self.idle[a.tier].append(a)
+            return
         conc = self.conc
         if a.held and a.held >= conc[a.ch]:
             return  # full: it comes back here when one of its contacts ends
