@@ -87,7 +87,7 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
         "first_by_q", "overflow_by_q", "speed", "queues", "waiting", "capacity", "conc",
         "is_async", "escalation", "repeat_to", "fcr", "transfer_share",
         "transfer_overhead_s", "repeat_share", "staffing", "on_duty", "idle", "partial",
-        "servable", "lines", "solo_line", "solo_idle", "sources",
+        "servable", "lines", "line_qs", "solo_line", "solo_idle", "sources",
         # measurement
         "queue_level", "busy_level", "slack_level", "staff_level", "log", "rows", "trace",
         "bot_sessions", "handled", "backlog", "busy_snaps",
@@ -176,6 +176,7 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
         # Per tier: the queues it takes from, as (deque, channel, after_s, priority, gate).
         self.lines = [tuple((self.queues[qi], ch, after_s, prio, self.async_gate[ch])
                             for qi, ch, after_s, prio in queues) for queues in tables.tier_queues]
+        self.line_qs = [tuple(line[0] for line in lines) for lines in self.lines]  # deques
         # Per tier: its one queue when that is all it takes from, at once (after_s 0), one
         # contact at a time, without a gate (_dispatch's fast path), else None.
         self.solo_line = [line[0][0] if len(line) == 1 and line[0][2] == 0.0

@@ -9,6 +9,7 @@ callback taken from the queue (sim/engine_retry.py), async gates (sim/engine_asy
 from __future__ import annotations
 
 from heapq import heappush
+from itertools import compress
 
 from simpy.events import NORMAL
 
@@ -180,13 +181,13 @@ class Service:
         conc = self.conc
         if a.held and a.held >= conc[a.ch]:
             return  # full: it comes back here when one of its contacts ends
-        lines = self.lines[a.tier]
+        lines, qs = self.lines[a.tier], self.line_qs[a.tier]
         while True:
             best_q = None
             best_prio = best_join = 0.0
             restrict = a.ch if a.held > 0 else -1
-            for q, ch, after_s, prio, gate in lines:
-                if not q or (restrict >= 0 and ch != restrict):
+            for q, ch, after_s, prio, gate in compress(lines, qs):  # the non-empty queues
+                if restrict >= 0 and ch != restrict:
                     continue
                 head = q[0]
                 while head.state > WAITING:  # taken on overflow, or abandoned: drop it
