@@ -7,7 +7,6 @@ or was interrupted (partial results kept and marked incomplete).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import math
 import os
@@ -26,6 +25,7 @@ from sim.limits import (
     MAX_SEED,
     MAX_WORKERS,
 )
+from sim.paths import default_out
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="ccsim: contact-center simulator. Scenarios in YAML, results in CSV/HTML.")
@@ -90,13 +90,6 @@ def _fail_input(err: InputError) -> None:
     raise typer.Exit(EXIT_INPUT)
 
 
-def _default_out(name: str) -> Path:
-    from sim.paths import safe_name
-
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return Path("results") / safe_name(name) / stamp
-
-
 def _finite(value: float | None) -> float | None:
     """Typer callback: a float option must be a finite number (click lets nan through
     its min/max checks and reads inf)."""
@@ -109,44 +102,6 @@ def _parse_sets(sets: list[str] | None) -> list[tuple[str, object]]:
     from sim.overrides import parse_override
 
     return [parse_override(s) for s in sets or []]
-
-
-def simulate_file(path: Path, *, reps: int | None, seed: int | None, out: Path | None,
-                  workers: int | None, trace: bool, quiet: bool, as_json: bool,
-                  overrides: list[tuple[str, object]], title: str | None = None,
-                  target_ci: dict[tuple[str, str], float] | None = None,
-                  max_reps: int = 200, backend: str = "local",
-                  scheduler: str | None = None, draws: int | None = None) -> dict:
-    """Run a scenario file and its variants, write the results folder, print the tables.
-
-    Returns {"out", "complete", "targets"}; raises InputError on bad input.
-    """
-    from sim.api import run_options
-    from sim.scenario import load_scenario
-    from sim.study import Study, run_study
-
-    loaded = load_scenario(path, overrides)
-    if loaded.raw.get("uncertain") or draws is not None:  # SPEC §7.6: sim/uncertain_run.py
-        if not loaded.raw.get("uncertain"):
-            raise InputError("--draws needs an uncertain: block in the scenario file",
-                             file=str(path), path="--draws")
-        if target_ci or trace:
-            raise InputError(f"{'--target-ci' if target_ci else '--trace'} does not combine "
-                             "with uncertain: inputs (each draw runs the file's "
-                             "replications)", file=str(path), path="uncertain")
-        from sim.uncertain_run import run_uncertain
-
-        return run_uncertain(path, draws=draws, reps=reps, seed=seed,
-                             out=out or _default_out(loaded.scenario.name), workers=workers,
-                             quiet=quiet, as_json=as_json, overrides=overrides,
-                             backend=backend, scheduler=scheduler, title=title)
-    options, resolved = run_options(loaded, reps=reps, seed=seed)
-    name = loaded.scenario.name
-    return run_study(Study(
-        "run", name, options, out or _default_out(name), workers, trace, quiet, as_json, title,
-        {"scenario_file": str(path), "scenario_sha256": loaded.file_hash}, resolved,
-        target_ci=target_ci or {}, max_replications=max_reps, backend=backend,
-        scheduler=scheduler))
 
 
 def _hard_exit(code: int) -> None:
@@ -181,6 +136,8 @@ def run(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
         scheduler: SchedulerOpt = None, draws: DrawsOpt = None) -> None:
     """Simulate a scenario and each of its variants; write the results folder."""
     try:
+        from sim.commands import simulate_file
+
         result = simulate_file(scenario, reps=reps, seed=seed, out=out, workers=workers,
                                trace=trace, quiet=quiet, as_json=as_json,
                                overrides=_parse_sets(sets),
@@ -197,34 +154,24 @@ def compare(scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML 
             reps: RepsOpt = None, seed: SeedOpt = None,
             out: OutOpt = None, workers: WorkersOpt = None, quiet: QuietOpt = False,
             as_json: JsonOpt = False, fail_on_missed_targets: FailOpt = False,
-            backend: BackendOpt = "local", scheduler: SchedulerOpt = None) -> None:
+            backend: BackendOpt = "local", scheduler: SchedulerOpt = None,
+            pcs: Annotated[float | None, typer.Option(
+                "--pcs", min=0.5, max=0.999, help="Name the cheapest option meeting every "
+                "target with this probability of correct selection (Kim & Nelson's fully "
+                "sequential procedure; needs --indifference).")] = None,
+            indifference: Annotated[float | None, typer.Option(
+                "--indifference", callback=_finite, help="With --pcs: cost difference "
+                "(currency per replication) not worth telling apart.")] = None,
+            max_reps: MaxRepsOpt = 200) -> None:
     """Run scenarios (and their variants) with common random numbers; paired differences."""
     try:
-        result = _compare(scenarios, reps, seed, out, workers, quiet, as_json, backend,
-                          scheduler)
+        from sim.commands import compare_files
+
+        result = compare_files(scenarios, reps, seed, out, workers, quiet, as_json, backend,
+                          scheduler, pcs, indifference, max_reps)
     except InputError as err:
         _fail_input(err)
     _exit_for(result, fail_on_missed_targets)
-
-
-def _compare(scenarios: list[Path], reps: int | None, seed: int | None, out: Path | None,
-             workers: int | None, quiet: bool, as_json: bool, backend: str,
-             scheduler: str | None) -> dict:
-    from sim.api import compare_options
-    from sim.scenario import load_scenario
-    from sim.study import Study, run_study
-
-    loaded = [load_scenario(p) for p in scenarios]
-    first = loaded[0].scenario
-    options, resolved = compare_options(loaded, reps=reps, seed=seed)
-    title = "compare: " + " vs ".join(ld.scenario.name for ld in loaded)
-    return run_study(Study(
-        "compare", first.name, options, out or _default_out(f"compare-{first.name}"), workers,
-        False, quiet, as_json, title,
-        {"scenario_files": [str(p) for p in scenarios],
-         "scenario_sha256": [ld.file_hash for ld in loaded]}, resolved,
-        backend=backend,
-        scheduler=scheduler))
 
 
 @app.command()
@@ -238,103 +185,13 @@ def sweep(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
           backend: BackendOpt = "local", scheduler: SchedulerOpt = None) -> None:
     """Run a grid of overrides (one option per point); rerun to resume an interrupted sweep."""
     try:
-        result = _sweep(scenario, sets, reps, seed, out, workers, quiet, as_json, backend,
+        from sim.commands import sweep_file
+
+        result = sweep_file(scenario, sets, reps, seed, out, workers, quiet, as_json, backend,
                         scheduler)
     except InputError as err:
         _fail_input(err)
     _exit_for(result, fail_on_missed_targets)
-
-
-def _sweep(path: Path, sets: list[str] | None, reps: int | None, seed: int | None,
-           out: Path | None, workers: int | None, quiet: bool, as_json: bool,
-           backend: str = "local", scheduler: str | None = None) -> dict:
-    import hashlib
-
-    from sim import sweep as sw
-    from sim.limits import check_work
-    from sim.overrides import apply_overrides
-    from sim.paths import safe_name
-    from sim.results import write_csv
-    from sim.runner import RepResult
-    from sim.scenario import load_scenario, validate_mapping
-    from sim.stats import estimate, target_status
-    from sim.study import Study, begin_folder, run_study
-
-    loaded = load_scenario(path)
-    base = loaded.scenario
-    grid = sw.parse_sets(sets) if sets else sw.grid_from_yaml(dict(base.sweep))
-    if not grid:
-        raise InputError("nothing to sweep: give --set PATH=V1,V2 or a sweep: block",
-                         file=str(path))
-    update = {"replications": reps or base.replications,
-              "seed": base.seed if seed is None else seed}
-    plain = {k: v for k, v in loaded.raw.items() if k not in ("variants", "sweep")}
-    plain.update(update)
-    grid_id = hashlib.sha256(repr((loaded.file_hash, grid, update)).encode()).hexdigest()[:10]
-    folder = out or Path("results") / safe_name(base.name) / f"sweep-{grid_id}"
-    n_points = math.prod(len(v) for _, v in grid)
-    check_work([base] * n_points, replications=[update["replications"]] * n_points,
-               what="this sweep")  # a first estimate, before validating every point
-    options, keys, pairs_of = [], {}, {}
-    for name, pairs in sw.points(grid):
-        data = apply_overrides(plain, pairs)
-        try:
-            sc = validate_mapping(data, file=str(path), linemap={})
-        except InputError as err:
-            shown = name if len(name) <= 80 else name[:77] + "..."
-            raise InputError(f"sweep point '{shown}': {err.message}", file=str(path),
-                             path=err.path) from None
-        options.append((base.name, name, sc))
-        keys[name] = sw.point_key(data, sc.seed, sc.replications)
-        pairs_of[name] = pairs
-    begin_folder(folder, {"command": "sweep", "scenario": base.name})
-    done_before: list[RepResult] = []
-    for _, name, _sc in options:
-        done_before += sw.load_point(folder, keys[name], name) or []
-    columns = list(dict.fromkeys(
-        [tuple(t.metric.split(".")) for t in base.targets]
-        + [("all", "asa_s"), ("all", "service_level"), ("all", "abandon_rate"),
-           ("all", "automation_rate"), ("cost", "total"), ("cost", "per_contact")]))
-    rows: dict[str, dict] = {}
-    finished: dict[str, list[RepResult]] = {}
-    n_reps = update["replications"]
-
-    def record(name: str, reps_done: list[RepResult]) -> None:
-        sc = next(o[2] for o in options if o[1] == name)
-        met = None
-        if sc.targets:
-            met = all(target_status(t, estimate([r.metrics.get(tuple(t.metric.split(".")),
-                                                                 math.nan) for r in reps_done]))
-                      == "met" for t in sc.targets)
-        rows[name] = sw.wide_row(name, pairs_of[name], reps_done, columns, met)
-        import pandas as pd
-
-        write_csv(folder / "sweep.csv", pd.DataFrame(list(rows.values())))
-
-    by_point: dict[str, list[RepResult]] = {}
-    for r in done_before:
-        by_point.setdefault(r.variant, []).append(r)
-    for name, reps_done in by_point.items():
-        record(name, reps_done)
-
-    def on_done(r: RepResult) -> None:
-        finished.setdefault(r.variant, []).append(r)
-        if len(finished[r.variant]) == n_reps:
-            sw.save_point(folder, keys[r.variant], sorted(finished[r.variant],
-                                                          key=lambda x: x.replication))
-            record(r.variant, finished[r.variant])
-
-    resolved = dict(plain)
-    resolved["sweep"] = {p: list(v) for p, v in grid}
-    return run_study(Study(
-        "sweep", base.name, options, folder, workers, False, quiet, as_json,
-        f"sweep of {base.name}: " + " × ".join(p for p, _ in grid),
-        {"scenario_file": str(path), "scenario_sha256": loaded.file_hash,
-         "grid": {p: list(v) for p, v in grid}}, resolved, done_before, on_done,
-        backend=backend, scheduler=scheduler, labels=sw.column_labels(grid),
-        caption="columns: " + "; ".join(
-            f"{n} = {p}" for n, (p, _) in zip(sw.axis_names([p for p, _ in grid]), grid,
-                                              strict=True))))
 
 
 @app.command()
@@ -348,39 +205,12 @@ def optimize(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file."
     """Lowest-cost agents per tier (per interval when tiers are on schedules) meeting every
     target that staffing can move, verified with fresh replications."""
     try:
-        result = _optimize(scenario, reps, seed, out, workers, quiet, as_json, tier)
+        from sim.commands import optimize_file
+
+        result = optimize_file(scenario, reps, seed, out, workers, quiet, as_json, tier)
     except InputError as err:
         _fail_input(err)
     _exit_for(result, False)
-
-
-def _optimize(path: Path, reps: int | None, seed: int | None, out: Path | None,
-              workers: int | None, quiet: bool, as_json: bool,
-              tiers: list[str] | None) -> dict:
-    from sim import interrupts
-    from sim.limits import check_work
-    from sim.optimize_run import choose_tiers, run_optimize
-    from sim.results import mark_incomplete
-    from sim.scenario import load_scenario
-    from sim.study import begin_folder
-
-    loaded = load_scenario(path)
-    sc = loaded.scenario.model_copy(update={k: v for k, v in (
-        ("replications", reps), ("seed", seed)) if v is not None})
-    chosen = choose_tiers(sc, tiers, str(path))
-    check_work([sc], what="one staffing evaluation of optimize")
-    folder = out or _default_out(f"optimize-{sc.name}")
-    meta = {"command": "optimize", "scenario": sc.name, "scenario_file": str(path)}
-    begin_folder(folder, meta)
-    log = (lambda _m: None) if quiet or as_json else (lambda m: typer.echo(m))
-    try:
-        return run_optimize(loaded, sc, folder, chosen, workers, quiet, as_json, log)
-    except (RuntimeError, KeyboardInterrupt):
-        with interrupts.held():
-            mark_incomplete(folder, meta, "interrupted")
-            typer.echo(f"optimize interrupted during the search: no staffing written; "
-                       f"{folder}/summary.json says complete: false", err=True)
-        _hard_exit(EXIT_FAILED)
 
 
 @app.command()
@@ -397,7 +227,7 @@ def roadmap(file: Annotated[Path, typer.Argument(help="Roadmap YAML file (SPEC �
     try:
         result = run_roadmap(file, reps=reps, seed=seed, out=out, workers=workers,
                              quiet=quiet, as_json=as_json, backend=backend,
-                             scheduler=scheduler, default_out=_default_out,
+                             scheduler=scheduler, default_out=default_out,
                              overrides=_parse_sets(sets), draws=draws)
     except InputError as err:
         _fail_input(err)
@@ -408,49 +238,16 @@ def roadmap(file: Annotated[Path, typer.Argument(help="Roadmap YAML file (SPEC �
 def validate(file: Annotated[Path, typer.Argument(help="Scenario or roadmap YAML file.")],
              quiet: QuietOpt = False) -> None:
     """Check a scenario or roadmap file and exit (no simulation)."""
-    from sim.limits import check_work
-    from sim.roadmap import is_roadmap_file, load_roadmap
-    from sim.scenario import load_scenario
-    from sim.yamlio import load_yaml
+    from sim.commands import validate_file
 
     try:
-        if is_roadmap_file(load_yaml(file)[0]):
-            lr = load_roadmap(file)
-            extra = ""
-            if lr.roadmap.uncertain:  # SPEC §7.6: paths, distributions, supports
-                from sim.roadmap import read_roadmap
-                from sim.uncertain_roadmap_inputs import check_extremes, roadmap_inputs
-
-                rf = read_roadmap(file)
-                dists, n, counts = roadmap_inputs(rf, None)
-                check_extremes(rf, dists, counts)
-                extra = f" (per draw); {len(dists)} uncertain input(s), {n} draws"
-            check_work([p.scenario for p in lr.points], what="this roadmap")
-            if not quiet:
-                typer.echo(f"{file}: ok — roadmap '{lr.roadmap.roadmap}' on "
-                           f"'{lr.baseline.scenario.name}', {len(lr.roadmap.phases)} phase(s) "
-                           f"over {lr.roadmap.total_months} months, {len(lr.points)} states "
-                           f"to simulate{extra}")
-            return
-        extra = ""
-        loaded = load_scenario(file)
-        if loaded.raw.get("uncertain"):  # SPEC §7.6: paths, distributions, supports
-            from sim.extends import resolve_extends
-            from sim.uncertain_run import uncertain_scenario
-
-            dists, n = uncertain_scenario(file, loaded.raw, resolve_extends(file)[1], None)
-            extra = f", {len(dists)} uncertain input(s), {n} draws"
-        check_work([sc for _, sc in loaded.options()], what="this scenario")  # as run would
+        lines, warnings = validate_file(file)
     except InputError as err:
         _fail_input(err)
     if not quiet:
-        sc = loaded.scenario
-        typer.echo(f"{file}: ok — scenario '{sc.name}', {len(sc.channels)} channel(s), "
-                   f"{len(sc.tiers)} tier(s), {len(loaded.variants)} variant(s), "
-                   f"{len(sc.targets)} target(s){extra}")
-        from sim.plausible import option_warnings
-
-        for line in option_warnings([s for _, s in loaded.options()]):
+        for line in lines:
+            typer.echo(line)
+        for line in warnings:
             typer.echo(f"warning: {line}", err=True)
 
 
@@ -491,24 +288,9 @@ def erlang(rate_per_hour: Annotated[float, typer.Option(
         typer.echo(json.dumps({"model": model, "stable": res.load_erlangs < agents
                                or patience_s is not None, **doc}))
         return
-    from rich.table import Table
+    from sim.commands import print_erlang
 
-    from sim.console import make_console
-
-    term = make_console()
-    term.print(f"{model}: {rate_per_hour:g}/h, AHT {aht_s:g} s, {agents} agents"
-               + (f", patience {patience_s:g} s" if patience_s else ""))
-    t = Table()
-    t.add_column("metric")
-    t.add_column("value", justify="right")
-    rows = [("load (Erlangs)", f"{res.load_erlangs:.3f}"), ("p_wait", f"{res.p_wait:.4f}"),
-            (f"service_level (≤ {threshold_s:g} s)", f"{res.service_level:.4f}"),
-            ("asa_s", f"{res.asa_s:.2f}"), ("mean_wait_s", f"{res.mean_wait_s:.2f}"),
-            ("abandon_rate", f"{res.abandon_rate:.4f}"), ("occupancy", f"{res.occupancy:.4f}"),
-            ("mean_queue_length", f"{res.mean_queue_length:.3f}")]
-    for k, v in rows:
-        t.add_row(k, v)
-    term.print(t)
+    print_erlang(model, res, rate_per_hour, aht_s, agents, patience_s, threshold_s)
     if patience_s is None and res.load_erlangs >= agents:
         typer.echo(f"warning: load {res.load_erlangs:.2f} Erlangs >= {agents} agents: the "
                    "queue is unstable (waits grow without bound); add agents or --patience-s")
@@ -556,7 +338,7 @@ def demo(out: OutOpt = None, workers: WorkersOpt = None, quiet: QuietOpt = False
 
     root = ROOT if (ROOT / "scenarios" / "baseline.yaml").exists() else Path(".")
     try:
-        results = run_demo(root, out or _default_out("demo"), workers, quiet)
+        results = run_demo(root, out or default_out("demo"), workers, quiet)
     except InputError as err:
         _fail_input(err)
     code = exit_code(results)

@@ -279,8 +279,14 @@ def targets_table(targets: pd.DataFrame,
         op = "≤" if r["bound"] == "max" else "≥"
         ci = ("–" if math.isnan(r["ci_low"]) else f"{r['ci_low']:.4g} – {r['ci_high']:.4g}")
         mean = "–" if math.isnan(r["mean"]) else f"{r['mean']:.4g}"
+        bound = f"{op} {r['limit']:g}"
+        if isinstance(r.get("per"), str) and r["per"]:  # SPEC 7.8: share of intervals/days
+            bound += f" in ≥ {100 * r['share']:g}% of {r['per']}s"
+            mean = "–" if math.isnan(r["mean"]) else f"{100 * r['mean']:.1f}% of {r['pairs']:g}"
+            ci = ("–" if math.isnan(r["ci_low"]) else
+                  f"{100 * r['ci_low']:.1f}% – {100 * r['ci_high']:.1f}%")
         table.add_row(option, str(r["metric"]) + (" ⚠" if r["metric"] in mixed else ""),
-                      f"{op} {r['limit']:g}", mean, ci, _status(r["status"]))
+                      bound, mean, ci, _status(r["status"]))
     return table
 
 

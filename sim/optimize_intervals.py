@@ -41,7 +41,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from sim.calendar import hours_or_none
 from sim.config import Scenario, Target
 from sim.erlang import erlang_a_metrics
-from sim.optimize import target_gap
+from sim.optimize import results_gap, steerable
 from sim.routing import eligible_steps
 from sim.runner import Job, run_jobs
 from sim.schedule import DAYS, MINUTES_PER_DAY, Schedule, Shift, shift_slots, weekly_agents
@@ -152,26 +152,31 @@ def _meets(load: SlotLoad, agents: int, targets: list[Target]) -> bool:
     return True
 
 
+def erlang_requirement(load: SlotLoad, targets: list[Target]) -> int:
+    """Fewest on-queue agents meeting ``targets`` in Erlang A (C without patience) for one
+    stationary load; R + sqrt(R) when no wait target applies."""
+    r = load.erlangs
+    if r <= 0:
+        return 0
+    if not targets:
+        return math.ceil(r + math.sqrt(r))
+    n = max(1, math.floor(r))
+    cap = math.ceil(r + 10 * math.sqrt(r) + 20)
+    while n < cap and not _meets(load, n, targets):
+        n += 1
+    return n
+
+
+def tier_requirement(sc: Scenario, tier: str, load: SlotLoad) -> int:
+    return erlang_requirement(load, _tier_targets(sc, tier))
+
+
 def sipp_on_queue(sc: Scenario, tiers: list[str]) -> dict[str, list[int]]:
     """Period-by-period Erlang staffing: on-queue agents per tier and week slot."""
     out = {}
     for k, slots in offered_loads(sc, tiers).items():
         targets = _tier_targets(sc, k)
-        need = []
-        for load in slots:
-            r = load.erlangs
-            if r <= 0:
-                need.append(0)
-                continue
-            if not targets:
-                need.append(math.ceil(r + math.sqrt(r)))
-                continue
-            n = max(1, math.floor(r))
-            cap = math.ceil(r + 10 * math.sqrt(r) + 20)
-            while n < cap and not _meets(load, n, targets):
-                n += 1
-            need.append(n)
-        out[k] = need
+        out[k] = [erlang_requirement(load, targets) for load in slots]
     return out
 
 
@@ -219,6 +224,8 @@ class Evaluation:
     gap: float
     uncovered: dict[str, int]        # tier -> agent-slots a week no shift pattern covers
     error: str | None = None         # why the simulation failed (gap = inf)
+    origin: str = ""                 # how the search got here ("start", "beta +1.00", ...)
+    gaps: dict[int, float] = field(default_factory=dict)  # id(target) -> its own gap
 
 
 @dataclass
@@ -287,8 +294,13 @@ class IntervalSearch:
 
     # ---- simulation
 
-    def evaluate(self, on_queue: dict[str, list[int]]) -> Evaluation:
+    def evaluate(self, on_queue: dict[str, list[int]], origin: str = "") -> Evaluation:
         staffing, sc, uncovered = self.build(on_queue)
+        return self.evaluate_built(staffing, sc, uncovered, origin)
+
+    def evaluate_built(self, staffing: Requirement, sc: Scenario, uncovered: dict[str, int],
+                       origin: str = "") -> Evaluation:
+        """Simulate one staffing (already built into ``sc``) on the search's seed (CRN)."""
         key = tuple(staffing[k] for k in self.tiers)
         if key in self._cache:
             return self._cache[key]
@@ -299,7 +311,8 @@ class IntervalSearch:
             # this staffing is infeasible, not the run
             ev = Evaluation(staffing, sc, {}, {k: np.full(self.n_slots, np.nan)
                                                for k in self.tiers},
-                            self.cost(staffing), math.inf, uncovered, out.error)
+                            self.cost(staffing), math.inf, uncovered, out.error, origin,
+                            {id(t): math.inf for t in self.scenario.targets})
             self._cache[key] = ev
             self.evaluations += 1
             return ev
@@ -308,11 +321,23 @@ class IntervalSearch:
         reps = [r.metrics for r in out.results]
         est = {m: estimate([x[m] for x in reps]) for m in reps[0]}
         busy = {k: self._busy(out.results, k) for k in self.tiers}
-        ev = Evaluation(staffing, sc, est, busy, self.cost(staffing),
-                        target_gap(self.steered, est), uncovered)
+        gaps = {id(t): results_gap([t], sc, out.results) for t in self.scenario.targets}
+        ev = Evaluation(staffing, sc, est, busy, self.cost(staffing), 0.0, uncovered,
+                        None, origin, gaps)
+        ev.gap = self.gap_of(ev)
         self._cache[key] = ev
         self.evaluations += 1
         return ev
+
+    def gap_of(self, ev: Evaluation) -> float:
+        """Target gap of the steered targets (sim.optimize.results_gap)."""
+        return sum(ev.gaps.get(id(t), 0.0) for t in self.steered if steerable(t))
+
+    def weekly_paid_of(self, sc: Scenario, k: str) -> list[int]:
+        t = sc.tiers[k]
+        if t.schedule is None:
+            return [int(t.agents or 0)] * self.n_slots
+        return list(weekly_agents(t.schedule, sc.interval_minutes))
 
     def _busy(self, results: list, tier: str) -> np.ndarray:
         """Mean busy agents per week slot over replications and measured weeks."""
@@ -363,7 +388,7 @@ class IntervalSearch:
         return self.evaluate({k: [max(2 * q + 2 if q > 0 else 0,
                                       math.floor(self.input_paid[k][i] * factor[k] + 0.5))
                                   for i, q in enumerate(qs)]
-                              for k, qs in start_on_queue.items()})
+                              for k, qs in start_on_queue.items()}, "ample")
 
     def search(self, start: Evaluation, ample: Evaluation) -> Evaluation:
         """Cheapest staffing found whose steerable targets are met on the search's
@@ -372,7 +397,8 @@ class IntervalSearch:
         busy = ample.busy
         lo, hi, b = None, None, 1.0
         while True:
-            ev = self.evaluate(self.requirement(busy, {k: b for k in self.tiers}))
+            ev = self.evaluate(self.requirement(busy, {k: b for k in self.tiers}),
+                               f"beta {b:+.2f}")
             self.log(f"  beta {b:+.2f}: {self.describe(ev)}")
             if ev.gap == 0:
                 feasible.append(ev)
@@ -400,7 +426,8 @@ class IntervalSearch:
         for k in sorted(self.tiers, key=lambda k: -self.scenario.tiers[k].cost_per_hour):
             while self.beta[k] - BETA_STEP >= BETA_MIN:
                 trial = {**self.beta, k: self.beta[k] - BETA_STEP}
-                ev = self.evaluate(self.requirement(best.busy, trial))
+                ev = self.evaluate(self.requirement(best.busy, trial),
+                                   f"beta {k} {trial[k]:+.2f} (from {best.origin})")
                 self.log(f"  beta {k} {trial[k]:+.2f}: {self.describe(ev)}")
                 if ev.gap > 0 or ev.cost >= best.cost:
                     break
@@ -412,7 +439,9 @@ class IntervalSearch:
         failed verification)."""
         for _ in range(int((BETA_MAX - BETA_MIN) / BETA_STEP)):
             self.beta = {k: b + BETA_STEP for k, b in self.beta.items()}
-            ev = self.evaluate(self.requirement(best.busy, self.beta))
+            ev = self.evaluate(self.requirement(best.busy, self.beta),
+                               "after verification: beta " + ", ".join(
+                                   f"{k} {b:+.2f}" for k, b in self.beta.items()))
             if ev.cost > best.cost:
                 return ev
         raise RuntimeError("verification keeps missing a target and beta is at its limit")

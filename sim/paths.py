@@ -175,3 +175,11 @@ def safe_name(name: str, max_chars: int = 80) -> str:
         return clean
     digest = hashlib.sha256(name.encode("utf-8", "replace")).hexdigest()[:10]
     return f"{clean[:max_chars - 11]}-{digest}"
+
+
+def default_out(name: str) -> Path:
+    """The default results folder of a run: results/<safe name>/<UTC timestamp>/."""
+    import datetime as dt
+
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path("results") / safe_name(name) / stamp

@@ -27,16 +27,17 @@ from pathlib import Path
 import pandas as pd
 
 from sim.report_charts import cost_breakdown, frontier, occupancy, staffing_by_interval
-from sim.report_data import ReportData, load_folder
+from sim.report_data import ReportData
 from sim.report_glance import scenario_data
 from sim.report_intervals import interval_charts
+from sim.report_load import load_folder
 from sim.report_model import Section, SectionData
 from sim.report_roadmap import kpis_by_phase, roadmap_data
+from sim.report_selection import selection_data
 from sim.report_tables import (
     cost_data,
     differences_data,
     kpi_data,
-    staffing_rows,
     targets_data,
     verdict_data,
 )
@@ -64,7 +65,9 @@ def _frontier(d: ReportData) -> dict | None:
 
 
 def _staffing(d: ReportData) -> dict | None:
-    rows = staffing_rows(d)
+    from sim.report_optimize import optimize_data
+
+    rows = optimize_data(d)
     if rows is None:
         return None
     ch = staffing_by_interval(d)
@@ -98,6 +101,8 @@ SECTIONS: list[tuple[str, str, str, SectionData]] = [
     ("phases", "KPIs by phase against targets", "charts", _phases),
     ("frontier", "Cost vs service frontier", "charts", _frontier),
     ("staffing", "Optimized staffing", "staffing", _staffing),
+    ("selection", "Selection: the cheapest option meeting every target", "selection",
+     selection_data),
     ("differences", "Paired differences against the reference", "differences",
      differences_data),
     ("intervals", "Service and waits by interval, per channel", "charts", _intervals),

@@ -1,21 +1,17 @@
 """What report.html is made of: the tables of one results folder, with lookups and units.
 
-Read only from the result files (SPEC §5) so ``ccsim report DIR`` renders the same page
-again; nothing here simulates.
+Read only from the result files (SPEC §5; sim/report_load.py reads a folder) so ``ccsim
+report DIR`` renders the same page again; nothing here simulates.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 
 import pandas as pd
 import yaml
-
-from sim.errors import InputError
 
 HOURS_PER_WEEK = 168.0
 HOURS_PER_MONTH = 8760.0 / 12.0   # as sim.costs
@@ -109,6 +105,19 @@ def better_when_lower(metric: str) -> bool | None:
     return False if metric.endswith(HIGHER_IS_BETTER) else None
 
 
+class PeriodBound(str):
+    """A target bound "min"/"max" of a target per interval or day (SPEC 7.8)."""
+
+    per: str
+    share: float
+
+    @classmethod
+    def of(cls, bound: str, per: str, share: float) -> PeriodBound:
+        b = cls(bound)
+        b.per, b.share = per, float(share)
+        return b
+
+
 @dataclass
 class ReportData:
     meta: dict
@@ -188,23 +197,38 @@ class ReportData:
         return any(not nan(self.value(k, scope, metric)[0]) for k in self.options)
 
     def target_list(self) -> list[tuple[str, str, float]]:
-        """Distinct targets (metric, bound, limit) in the order declared."""
+        """Distinct targets (metric, bound, limit) in the order declared; a target per
+        interval or day (SPEC 7.8) has a :class:`PeriodBound` (== "min"/"max", with
+        ``per`` and ``share``)."""
         t = self.targets
         if t.empty:
             return []
-        return list(dict.fromkeys(zip(t["metric"], t["bound"], t["limit"].astype(float),
-                                      strict=True)))
+        seen: dict[tuple, tuple[str, str, float]] = {}
+        for m, b, lim in zip(t["metric"], self._bounds(t), t["limit"].astype(float),
+                             strict=True):
+            seen.setdefault((m, str(b), getattr(b, "per", None), getattr(b, "share", None),
+                             lim), (m, b, lim))
+        return list(seen.values())
+
+    @staticmethod
+    def _bounds(t: pd.DataFrame) -> list[str]:
+        if "per" not in t:
+            return list(t["bound"])
+        return [PeriodBound.of(b, p, s) if isinstance(p, str) and p else b
+                for b, p, s in zip(t["bound"], t["per"], t["share"], strict=True)]
 
     @cached_property
     def _target_rows(self) -> dict[tuple, dict]:
         t = self.targets
         if t.empty:
             return {}
-        return {(r["scenario"], r["variant"], r["metric"], r["bound"], float(r["limit"])): r
-                for r in t.to_dict("records")}
+        return {(r["scenario"], r["variant"], r["metric"], b, getattr(b, "per", None),
+                 float(r["limit"])): r
+                for r, b in zip(t.to_dict("records"), self._bounds(t), strict=True)}
 
     def target_row(self, key: Key, metric: str, bound: str, limit: float) -> dict | None:
-        return self._target_rows.get((key[0], key[1], metric, bound, float(limit)))
+        return self._target_rows.get((key[0], key[1], metric, bound,
+                                      getattr(bound, "per", None), float(limit)))
 
     def overall_status(self, key: Key) -> str:
         """missed if any target is missed, else uncertain if any is, else met; "" if none."""
@@ -348,50 +372,6 @@ class ReportData:
         return self.value(key, "cost", "total")[0] / self.horizon_h(key)
 
 
-def _csv(path: Path) -> pd.DataFrame | None:
-    if not path.exists():
-        return None
-    import io
-
-    try:
-        return pd.read_csv(io.BytesIO(_result_file(path)))
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OverflowError):
-        raise InputError("not a CSV file as ccsim writes it", file=str(path)) from None
-
-
-def load_folder(folder: Path | None, tables: dict[str, pd.DataFrame] | None = None,
-                meta: dict | None = None, scenario: object = None) -> ReportData:
-    """The report's data from a results folder; ``tables``/``meta`` given by the caller
-    (the files just written) take precedence over the files; ``folder`` None reads none."""
-    tables = dict(tables or {})
-    if folder is None:
-        return _data(tables, meta or {}, scenario, None)
-    d = Path(folder)
-    if meta is None:
-        need = ["summary.csv", "targets.csv", "summary.json"]
-        missing = [n for n in need if not (d / n).exists()]
-        if missing:
-            raise InputError(f"not a results folder (missing {', '.join(missing)})",
-                             file=str(d))
-        meta = _result_json(d / "summary.json")
-    for name in ("summary", "targets", "intervals", "differences", "staffing", "sweep",
-                 "roadmap", "workforce", "workforce_kpis"):
-        if name not in tables or tables[name] is None:
-            df = _csv(d / f"{name}.csv")
-            if df is not None:
-                tables[name] = df
-    resolved = None
-    if (d / "scenario.yaml").exists():
-        try:
-            resolved = yaml.safe_load(_result_file(d / "scenario.yaml").decode("utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError, ValueError, RecursionError):
-            raise InputError("not YAML as ccsim writes it", file=str(d / "scenario.yaml")
-                             ) from None
-    return _data(tables, meta, scenario, resolved)
-
-
 def _point_value(text: str) -> object:
     """A sweep point's value from its name (``*0.9`` and other text that is not YAML
     stay text)."""
@@ -399,53 +379,3 @@ def _point_value(text: str) -> object:
         return yaml.safe_load(text)
     except (yaml.YAMLError, ValueError, RecursionError):
         return text
-
-
-def _result_file(path: Path) -> bytes:
-    """A results folder's file, read like any input (sim.paths: a regular file, capped)."""
-    from sim.limits import MAX_RESULT_FILE_BYTES
-    from sim.paths import read_input
-
-    return read_input(path, what="a results file", max_bytes=MAX_RESULT_FILE_BYTES)
-
-
-def _result_json(path: Path) -> dict:
-    """summary.json's meta; a damaged file names its line, never its content."""
-    try:
-        doc = json.loads(_result_file(path))
-    except json.JSONDecodeError as exc:
-        raise InputError("not JSON as ccsim writes it", file=str(path), line=exc.lineno
-                         ) from None
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise InputError("not JSON as ccsim writes it", file=str(path)) from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("meta"), dict):
-        raise InputError("expected a mapping with a 'meta' mapping, as ccsim writes it",
-                         file=str(path))
-    return doc["meta"]
-
-
-def _data(tables: dict[str, pd.DataFrame], meta: dict, scenario: object,
-          resolved: object) -> ReportData:
-    sc_dict, note, spec = (resolved if isinstance(resolved, dict) else None), "", None
-    if sc_dict is not None and isinstance(sc_dict.get("baseline"), dict):
-        # a roadmap's scenario.yaml: {"roadmap": the roadmap file, "baseline": its scenario}
-        spec = sc_dict.get("roadmap") if isinstance(sc_dict.get("roadmap"), dict) else None
-        sc_dict = dict(sc_dict["baseline"])
-        sc_dict.update({k: spec[k] for k in ("currency", "targets") if spec and spec.get(k)})
-        note = "the baseline scenario of the roadmap"
-    if sc_dict is None and hasattr(scenario, "model_dump"):
-        sc_dict = scenario.model_dump(mode="json", exclude_none=True)  # type: ignore[union-attr]
-        note = "the first option's scenario (this folder has no scenario.yaml)"
-    elif sc_dict is None and isinstance(scenario, dict):
-        sc_dict = scenario
-    empty = pd.DataFrame(columns=["scenario", "variant", "scope", "metric", "mean", "ci_low",
-                                  "ci_high", "replications"])
-    return ReportData(
-        meta=meta, summary=tables.get("summary", empty),
-        targets=tables.get("targets", pd.DataFrame()),
-        intervals=tables.get("intervals", pd.DataFrame()),
-        differences=tables.get("differences"), staffing=tables.get("staffing"),
-        sweep=tables.get("sweep"), roadmap=tables.get("roadmap"),
-        scenario=sc_dict if isinstance(sc_dict, dict) else None, scenario_note=note,
-        roadmap_spec=spec, workforce=tables.get("workforce"),
-        workforce_kpis=tables.get("workforce_kpis"))

@@ -42,7 +42,15 @@ TIER_ROWS = [("heads", "heads on the payroll"),
 def target_label(metric: str, bound: str, limit: float, currency: str) -> str:
     scope, name = metric.split(".", 1)
     u = unit(scope, name, currency)
-    return f"{metric} {'≤' if bound == 'max' else '≥'} {limit_text(limit, u)}"
+    per = getattr(bound, "per", None)  # SPEC 7.8: a share of intervals or days
+    return (f"{metric} {'≤' if bound == 'max' else '≥'} {limit_text(limit, u)}"
+            + (f" in ≥ {100 * bound.share:g}% of {per}s" if per else ""))  # type: ignore
+
+
+def target_unit(metric: str, bound: str, currency: str) -> str:
+    """The unit of a targets.csv mean: the metric's, or a share for a target per
+    interval or day."""
+    return "%" if getattr(bound, "per", None) else unit(*metric.split(".", 1), currency)
 
 
 def value_cell(v: tuple[float, float, float], u: str, cls: str = "") -> Cell:
@@ -92,7 +100,7 @@ def verdict_data(d: ReportData) -> dict:
                 continue
             st = str(r["status"])
             n_met += st == "met"
-            u = unit(*m.split(".", 1), cur)
+            u = target_unit(m, b, cur)
             detail.append(Cell(f"{ICON.get(st, '')} {st}", f"st {st}", sub=fmt(r["mean"], u),
                                title=f"95% CI {fmt(r['ci_low'], u)} – {fmt(r['ci_high'], u)}"))
         if targets:
@@ -127,7 +135,7 @@ def targets_data(d: ReportData) -> dict:
             r = d.target_row(key, m, b, lim)
             if r is None:
                 continue
-            u = unit(*m.split(".", 1), d.currency)
+            u = target_unit(m, b, d.currency)
             st = str(r["status"])
             rows.append([d.label(key), target_label(m, b, lim, d.currency),
                          value_cell((r["mean"], r["ci_low"], r["ci_high"]), u),
@@ -239,24 +247,3 @@ def differences_data(d: ReportData) -> dict | None:
         rows.append(cells)
     return {"reference": d.label(ref), "mixed": sorted(mixed),
             "table": Table.of(["metric", *[d.label(k) for k in others]], rows, "diff")}
-
-
-# --- optimize: staffing -------------------------------------------------------------------
-
-def staffing_rows(d: ReportData) -> dict | None:
-    st = d.staffing
-    if st is None or st.empty:
-        return None
-    start = d.meta.get("search_start") or {}
-    flat = set(st["interval"].astype(str)) == {"all"}
-    rows = []
-    for tier, g in st.groupby("tier", sort=False):
-        a = g["agents"].astype(float)
-        if flat:
-            rows.append([str(tier), f"{a.iloc[0]:g}", str(start.get(tier, "–"))])
-        else:
-            rows.append([str(tier), str(len(g)), f"{a.min():g}", f"{a.max():g}",
-                         f"{a.mean():.1f}"])
-    head = (["tier", "agents (optimized)", "search start (square-root staffing)"] if flat
-            else ["tier", "intervals", "min agents", "max agents", "mean agents"])
-    return {"table": Table.of(head, rows, "staffing"), "evaluations": d.meta.get("evaluations")}

@@ -10,7 +10,7 @@ from sim.figures import Figure, bar, scatter
 from sim.report_charts import COLORS, Chart, layout
 from sim.report_data import ReportData
 from sim.report_model import Cell, Table
-from sim.workforce_report import service_dips
+from sim.workforce_dips import service_dips
 
 
 def _plan(d: ReportData, tier: str, month: int) -> float:

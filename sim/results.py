@@ -122,17 +122,33 @@ def replications_table(options: Sequence[Option]) -> pd.DataFrame:
 
 
 def targets_table(options: Sequence[Option]) -> pd.DataFrame:
+    """One row per option and target. With a target ``per: interval|day`` (SPEC §7.8) the
+    table gains ``per``, ``share`` and ``pairs``; such a row's mean and CI are the share
+    of pairs where the bound holds and its Wilson 95% interval (sim.targets)."""
+    from sim.targets import share_estimate, share_status
+
     rows = []
+    periodic = any(t.per is not None for o in options for t in o.scenario.targets)
     for opt in options:
         if not opt.reps:
             continue
         for t in opt.scenario.targets:
             scope, metric = t.metric.split(".")
+            extra: list = []
+            if t.per is not None:
+                sh = share_estimate(t, opt.scenario, [r.intervals for r in opt.reps])
+                rows.append([opt.scenario_name, opt.variant, t.metric, t.bound, t.limit,
+                             sh.share, sh.ci_low, sh.ci_high, share_status(t, sh),
+                             t.per, t.share, sh.pairs])
+                continue
+            if periodic:
+                extra = ["", math.nan, math.nan]
             est = estimate([r.metrics.get((scope, metric), math.nan) for r in opt.reps],
                            *metric_range(scope, metric))
             rows.append([opt.scenario_name, opt.variant, t.metric, t.bound, t.limit, est.mean,
-                         est.ci_low, est.ci_high, target_status(t, est)])
-    return pd.DataFrame(rows, columns=TARGET_COLUMNS)
+                         est.ci_low, est.ci_high, target_status(t, est), *extra])
+    return pd.DataFrame(rows, columns=TARGET_COLUMNS + (["per", "share", "pairs"]
+                                                        if periodic else []))
 
 
 def intervals_table(options: Sequence[Option]) -> pd.DataFrame:
@@ -221,3 +237,16 @@ def write_results(out: Path, options: Sequence[Option], meta: dict,
         tr.to_parquet(buf, index=False)
         write_atomic(out / "contacts.parquet", buf.getvalue())
     return tables
+
+
+def staffing_doc(rows: list[dict]) -> dict:
+    """The one way every output names a staffing (meta ``optimized``, the log, the
+    report): from staffing.csv's rows, ``{tier: agents}`` when flat, else
+    ``{tier: {interval: agents}}``."""
+    out: dict = {}
+    for r in rows:
+        if r["interval"] == "all":
+            out[r["tier"]] = int(r["agents"])
+        else:
+            out.setdefault(r["tier"], {})[r["interval"]] = int(r["agents"])
+    return out

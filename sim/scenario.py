@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pydantic
 
-from sim.config import Scenario, semantic_issues
+from sim.config import Scenario
+from sim.config_checks import semantic_issues
 from sim.errors import InputError
 from sim.extends import resolve_extends
 from sim.history import profile_from_csv

@@ -60,6 +60,7 @@ class Study:
     printer: Callable[[object, dict[str, pd.DataFrame]], None] | None = None
     labels: dict[str, str] | None = None        # column headings by variant (sweep)
     caption: str | None = None                  # printed under the KPI table
+    select: object | None = None                # sim.selection.KN: compare --pcs
 
 
 def begin_folder(out: Path, meta: dict) -> None:
@@ -90,7 +91,8 @@ def run_study(st: Study) -> dict:
     jobs = [Job(s, v, sc, r, st.trace) for s, v, sc in st.options
             for r in range(sc.replications) if (s, v, r) not in have]
     check_work([sc for _, _, sc in st.options], trace=st.trace,
-               replications=[max(sc.replications, st.max_replications if st.target_ci else 0)
+               replications=[max(sc.replications, st.max_replications
+                                 if st.target_ci or st.select is not None else 0)
                              for _, _, sc in st.options], what=f"ccsim {st.command}")
     planned = len(jobs)
     from sim.plausible import option_warnings  # implausible input: a line on stderr each
@@ -123,12 +125,15 @@ def run_study(st: Study) -> dict:
             if st.target_ci and outcome.complete:
                 outcome = _until_precise(st, [*st.done_before, *outcome.results], outcome,
                                          bar, task, done)
+            if st.select is not None and outcome.complete:
+                from sim.selection import until_selected
+                outcome = until_selected(st, outcome, bar, task, done)
     except KeyboardInterrupt:  # between replications: what finished is in `finished`
         outcome = Outcome(list(finished), False, "interrupted")
     assert outcome is not None
     if interrupts.received() and outcome.complete:
         outcome = Outcome(outcome.results, False, "interrupted")
-    if st.target_ci:
+    if st.target_ci or st.select is not None:
         planned = max(planned, len(outcome.results))   # the replications CI targets added
         st.options = [(s, v, sc.model_copy(update={"replications": len(
             [r for r in outcome.results if (r.scenario_name, r.variant) == (s, v)]) + len(
@@ -176,6 +181,10 @@ def _finish(st: Study, outcome: Outcome, started: dt.datetime, wall: float, plan
                 diffs = differences_table(options)
                 write_csv(st.out / "differences.csv", diffs)
                 tables["differences"] = diffs
+            if st.select is not None:  # compare --pcs (sim.selection)
+                tables["selection"] = st.select.table()
+                write_csv(st.out / "selection.csv", tables["selection"])
+                meta["selection"] = st.select.meta(first.currency)
             _mark_if_interrupted(meta)
             write_report(st.out, tables, meta, first, title=st.title)
         except OSError as exc:
@@ -216,6 +225,8 @@ def _show(st: Study, term, tables: dict[str, pd.DataFrame], meta: dict,  # noqa:
         if diffs is not None:
             doc["differences"] = json.loads(diffs.to_json(orient="records"))
             doc["best"] = list(best) if best else None
+        if "selection" in tables:
+            doc["selection"] = json.loads(tables["selection"].to_json(orient="records"))
         typer.echo(json.dumps(doc))
     elif st.printer is not None:
         st.printer(term, tables)
@@ -314,7 +325,11 @@ def _print(term, st: Study, tables: dict[str, pd.DataFrame],  # noqa: ANN001
     tt = con.targets_table(tables["targets"], first.channels)
     if tt is not None:
         term.print(tt)
-    if st.command == "compare" and not tables["targets"].empty:
+    if st.select is not None:
+        from sim.selection import selection_table
+        term.print(selection_table(tables["selection"], first.currency))
+        term.print(con.clean(st.select.statement(first.currency)))
+    elif st.command == "compare" and not tables["targets"].empty:
         term.print(con.styled("best option (meets all its targets at the lowest total cost): ",
                               (f"{best[0]}/{best[1]}", "bold green") if best
                               else "none meets all targets"))

@@ -88,6 +88,8 @@ def target_rows(scenario_name: str, variant: str, targets: Sequence[Target],
     CI, and p_met = share of draws whose mean meets the target (Wilson 95%)."""
     rows = []
     for t in targets:
+        if t.per is not None:  # a share of intervals/days is not a draw mean: not here
+            continue
         vals = draw_means.get(t.metric, np.array([]))
         est = estimate(list(vals))
         k = int(meets(t, vals).sum())

@@ -28,7 +28,8 @@ import numpy as np
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from sim.config import Scenario, semantic_issues
+from sim.config import Scenario
+from sim.config_checks import semantic_issues
 from sim.engine import Engine
 from sim.metrics import Metrics, replication_metrics
 from sim.records import ABANDONED, ANSWERED, BLOCKED, CONTAINED, RunRecord

@@ -121,8 +121,9 @@ def test_optimize_beats_period_by_period_erlang(tmp_path: Path) -> None:
     status = {(t["variant"], t["metric"]): t["status"] for t in doc["targets"]}
     assert status[("optimized", "phone.asa_s")] == "met"
     assert status[("optimized", "phone.abandon_rate")] == "met"
-    assert "missed" in {status[("period-erlang", m)] for m in ("phone.asa_s",
-                                                               "phone.abandon_rate")}
+    # the period-by-period Erlang start misses a target on the search's replications
+    assert doc["meta"]["start_target_gap"] > 0
+    assert {t["variant"] for t in doc["targets"]} == {"optimized", "input"}
     assert doc["meta"]["mode"] == "intervals" and doc["meta"]["evaluations"] >= 2
     staffing = pd.read_csv(out / "staffing.csv")
     assert set(staffing.tier) == {"base", "advanced"} and len(staffing) == 48

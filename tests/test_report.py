@@ -579,14 +579,15 @@ def test_optimize_report_staffing_by_interval(tmp_path: Path) -> None:
     assert fig["data"][0]["x"][0] == "Mon 08:00" and fig["data"][0]["y"][-1] == 12
     assert fig["layout"]["yaxis"]["title"]["text"] == "agents scheduled (agents)"
     rows = tables_of(page)["staffing"]
-    assert [c[1] for c in rows[1]] == ["base", "10", "10", "12", "10.8"]
+    assert [c[1] for c in rows[1]] == ["base", "agents per interval (see the chart)",
+                                       "peak 12", "–"]
 
 
 def test_optimize_report_flat_staffing(tmp_path: Path) -> None:
     page = render(make_optimize(tmp_path / "opt", flat=True))
     assert "Optimized staffing by interval" not in titled(page)
     rows = tables_of(page)["staffing"]
-    assert [c[1] for c in rows[1]] == ["base", "11", "14"]
+    assert [c[1] for c in rows[1]] == ["base", "flat (whole horizon)", "11", "–"]
     assert "9 staffings simulated" in page
 
 
