@@ -16,7 +16,8 @@ DAY_S = 86400.0
 class ArrivalClock:
     """Next-arrival times for a daily rate profile (one rate per slot)."""
 
-    __slots__ = ("_rates_per_s", "_slot_s", "_n", "_constant", "_any", "_day_factor")
+    __slots__ = ("_rates_per_s", "_slot_s", "_n", "_constant", "_any", "_day_factor",
+                 "_k", "_r")
 
     def __init__(self, rates_per_hour: list[float], slot_s: float,
                  day_factor: Callable[[int], float] | None = None) -> None:
@@ -28,6 +29,14 @@ class ArrivalClock:
         self._constant = len(set(rates_per_hour)) == 1 and day_factor is None
         self._any = any(r > 0 for r in rates_per_hour) and (
             day_factor is None or any(day_factor(d) > 0 for d in range(7)))
+        self._k, self._r = None, 0.0  # the last slot looked up and its rate (day factor in)
+
+    def _rate(self, k: int) -> float:
+        """The rate of slot ``k`` (per second, times its day's factor)."""
+        r = self._rates_per_s[k % self._n]
+        if r > 0.0 and self._day_factor is not None:
+            r *= self._day_factor(k // self._n)
+        return r
 
     def next_after(self, t: float, e: float) -> float:
         """Time of the next arrival after ``t``, given a unit-exponential draw ``e``."""
@@ -35,14 +44,22 @@ class ArrivalClock:
             return math.inf
         if self._constant:
             return t + e / self._rates_per_s[0]
-        slot_s, rates, n = self._slot_s, self._rates_per_s, self._n
+        slot_s = self._slot_s
         k = math.floor(t / slot_s)
-        while True:
+        # The common case: the arrival falls in the slot of t, whose rate is kept from the
+        # last call (the same value _rate gives; the day factor caches its draw anyway).
+        if k != self._k:
+            self._k, self._r = k, self._rate(k)
+        r = self._r
+        end = (k + 1) * slot_s
+        if r > 0.0 and t < end:
+            need = e / r
+            if t + need < end:
+                return t + need
+        while True:  # the general walk over slots (the first step is the one above again)
             end = (k + 1) * slot_s
             if t < end:
-                r = rates[k % n]
-                if r > 0.0 and self._day_factor is not None:
-                    r *= self._day_factor(k // n)
+                r = self._rate(k)
                 if r > 0.0:
                     need = e / r
                     if t + need < end:

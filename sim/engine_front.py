@@ -54,7 +54,12 @@ class Front:
         if self.trace is not None:
             self._admit(c, src, cust, now)
         elif cust.bot_time is None:
-            self._join(c)
+            solo = self.solo_idle[(ci * self.n_types + ty) * self.n_stages]
+            if solo and self.gate[ci] is None:  # _join's fast path: an idle agent takes it
+                c.join_t = now
+                self._start(c, solo.popleft(), now)
+            else:
+                self._join(c)
         elif src.bot_window is None or src.bot_window.is_open(now):  # _admit's bot, inlined
             if measured:
                 self.bot_sessions[ci] += 1
@@ -130,7 +135,10 @@ class Front:
             return
         solo = self.solo_idle[qi]
         if solo is not None:  # one tier, one contact at a time: its longest-idle agent
-            agent = solo.popleft() if solo else None
+            if solo:  # (held 1 of concurrency 1 after _start: never partly busy)
+                self._start(c, solo.popleft(), now)
+                return
+            agent = None
         elif self.async_gate[ch] is None:
             agent = self._find_agent(ch, self.first_by_q[qi])
         else:  # async opening hours, reserve agents

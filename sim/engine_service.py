@@ -9,6 +9,7 @@ callback taken from the queue (sim/engine_retry.py), async gates (sim/engine_asy
 from __future__ import annotations
 
 from heapq import heappush
+from itertools import compress
 
 from simpy.events import NORMAL
 
@@ -23,7 +24,9 @@ from sim.entities import (
     Agent,
     Contact,
 )
-from sim.records import ANSWERED
+from sim.records import ANSWERED, ContactLog
+
+FLUSH = ContactLog.FLUSH
 
 
 class Service:
@@ -114,7 +117,19 @@ class Service:
             c.state = DONE
             if plan == REPEAT:
                 self._schedule_repeat(c)
-            self._finish(c, ANSWERED)
+            cc = c.ch
+            if c.measured and self.sla[cc] is None and c.first_wait >= 0.0:
+                rows = self.rows  # _finish(c, ANSWERED) inlined, its common case
+                rows.append((cc, c.ty, ANSWERED, c.first_tier, c.arr_t, c.first_wait,
+                             c.handle_total, c.repeat, c.transfers,
+                             1 if plan == RESOLVED else 0))
+                if len(rows) >= FLUSH:
+                    self.log.pack()
+                self.pending -= 1
+                if self.pending == 0 and self.horizon_over:
+                    self._stop_soon()
+            else:
+                self._finish(c, ANSWERED)
         if a.leaving:
             if a.held == 0:
                 self._log_off(a, now)
@@ -142,16 +157,37 @@ class Service:
 
     def _dispatch(self, a: Agent, now: float) -> None:
         """A slot of ``a`` came free: take the best waiting contact it may serve, or park."""
+        solo = self.solo_line[a.tier]
+        if solo is not None and not a.held:  # one queue: its first contact still waiting
+            while solo:
+                c = solo.popleft()
+                if c.state > WAITING:
+                    continue  # taken on overflow, or abandoned: drop it
+                self.waiting[c.ch] -= 1
+                lv = self.queue_level[c.ch * self.n_types + c.ty]  # .change(now, -1)
+                lo = lv.last if lv.last > lv.start else lv.start
+                hi = now if now < lv.end else lv.end
+                if hi > lo:
+                    lv.area += lv.value * (hi - lo)
+                lv.last = now
+                lv.value += -1
+                if not c.state and not self._call_back(c, now):
+                    continue  # a callback that did not reach its customer
+                self._start(c, a, now)
+                return
+            a.since = now
+            self.idle[a.tier].append(a)
+            return
         conc = self.conc
         if a.held and a.held >= conc[a.ch]:
             return  # full: it comes back here when one of its contacts ends
-        lines = self.lines[a.tier]
+        lines, qs = self.lines[a.tier], self.line_qs[a.tier]
         while True:
             best_q = None
             best_prio = best_join = 0.0
             restrict = a.ch if a.held > 0 else -1
-            for q, ch, after_s, prio, gate in lines:
-                if not q or (restrict >= 0 and ch != restrict):
+            for q, ch, after_s, prio, gate in compress(lines, qs):  # the non-empty queues
+                if restrict >= 0 and ch != restrict:
                     continue
                 head = q[0]
                 while head.state > WAITING:  # taken on overflow, or abandoned: drop it
