@@ -16,8 +16,8 @@ from typing import Annotated
 
 import typer
 
-from sim.errors import InputError
-from sim.limits import (
+from sim.base.errors import InputError
+from sim.base.limits import (
     MAX_AGENTS,
     MAX_DURATION_S,
     MAX_RATE_PER_HOUR,
@@ -25,7 +25,7 @@ from sim.limits import (
     MAX_SEED,
     MAX_WORKERS,
 )
-from sim.paths import default_out
+from sim.base.paths import default_out
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="ccsim: contact-center simulator. Scenarios in YAML, results in CSV/HTML.")
@@ -83,7 +83,7 @@ def _parse_target_ci(items: list[str] | None) -> dict[tuple[str, str], float]:
 
 
 def _fail_input(err: InputError) -> None:
-    from sim.console import clean  # input quoted in a message never reaches the terminal raw
+    from sim.report.console import clean  # input quoted in a message never reaches the terminal raw
 
     for line in err.lines():   # every problem of the input at once, one line each
         typer.echo(f"error: {clean(line)}", err=True)
@@ -99,7 +99,7 @@ def _finite(value: float | None) -> float | None:
 
 
 def _parse_sets(sets: list[str] | None) -> list[tuple[str, object]]:
-    from sim.overrides import parse_override
+    from sim.inputs.overrides import parse_override
 
     return [parse_override(s) for s in sets or []]
 
@@ -222,7 +222,7 @@ def roadmap(file: Annotated[Path, typer.Argument(help="Roadmap YAML file (SPEC Â
             sets: SetOpt = None, draws: DrawsOpt = None) -> None:
     """Simulate budget phases on a baseline: per-phase KPIs and targets, monthly cost
     against the baseline, cumulative net savings, payback month and ROI."""
-    from sim.roadmap_run import run_roadmap
+    from sim.decide.roadmap_run import run_roadmap
 
     try:
         result = run_roadmap(file, reps=reps, seed=seed, out=out, workers=workers,
@@ -267,7 +267,7 @@ def erlang(rate_per_hour: Annotated[float, typer.Option(
     """Closed-form Erlang C (or Erlang A with --patience-s) for a quick cross-check."""
     from dataclasses import asdict
 
-    from sim.erlang import erlang_a_metrics, erlang_c_metrics
+    from sim.model.erlang import erlang_a_metrics, erlang_c_metrics
 
     if aht_s <= 0 or (patience_s is not None and patience_s <= 0):
         typer.echo("error: --aht-s and --patience-s must be greater than 0", err=True)
@@ -299,8 +299,8 @@ def erlang(rate_per_hour: Annotated[float, typer.Option(
 @app.command()
 def report(results_dir: Annotated[Path, typer.Argument(help="A results folder.")]) -> None:
     """(Re)render report.html of a results folder."""
-    from sim.paths import describe_os_error
-    from sim.report import rerender
+    from sim.base.paths import describe_os_error
+    from sim.report.page import rerender
 
     try:
         path = rerender(results_dir)
@@ -321,7 +321,7 @@ def export(results_dir: Annotated[Path, typer.Argument(help="A results folder.")
            xlsx: Annotated[Path, typer.Option("--xlsx", help="The workbook to write: one "
                            "sheet per CSV of the folder, plus 'about'.")]) -> None:
     """Write a results folder's tables to one Excel workbook."""
-    from sim.export import export_folder
+    from sim.report.export import export_folder
 
     try:
         path = export_folder(results_dir, xlsx)
@@ -360,10 +360,10 @@ def _usage_error(err: _click.UsageError) -> str:
 def main(argv: list[str] | None = None) -> None:
     """The ``ccsim`` entry point: exit codes 0/1/2/3 and never a traceback.
 
-    SIGINT and SIGTERM are routed through sim.interrupts (exit 3, finished work kept). An
+    SIGINT and SIGTERM are routed through sim.base.interrupts (exit 3, finished work kept). An
     error ccsim did not foresee is exit 3 with its kind and a request to report it
     (``CCSIM_DEBUG=1`` shows the traceback)."""
-    from sim import interrupts
+    from sim.base import interrupts
 
     interrupts.install()
     try:
@@ -376,7 +376,7 @@ def main(argv: list[str] | None = None) -> None:
         typer.echo(f"error: {_one_line(err.format_message())}", err=True)
         code = EXIT_INPUT
     except InputError as err:  # safety net: never a traceback for bad input
-        from sim.console import clean
+        from sim.report.console import clean
 
         for line in err.lines():
             typer.echo(f"error: {clean(line)}", err=True)

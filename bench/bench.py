@@ -23,10 +23,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.config import Scenario  # noqa: E402
-from sim.engine import Engine  # noqa: E402
-from sim.routing import compile_routes  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
+from sim.inputs.config import Scenario  # noqa: E402
+from sim.inputs.scenario import load_scenario  # noqa: E402
+from sim.model.engine import Engine  # noqa: E402
+from sim.model.routing import compile_routes  # noqa: E402
 
 AGENTS, LOAD, AHT_S, PATIENCE_S = 50, 0.9, 300.0, 180.0
 RATE_PER_HOUR = AGENTS * LOAD * 3600.0 / AHT_S
@@ -106,7 +106,7 @@ def parallel_efficiency(reps: int, repeat: int) -> None:
     all cores, interleaved ``repeat`` times, best of each (noise only slows runs down)."""
     import os
 
-    from sim.runner import Job, run_jobs
+    from sim.measure.runner import Job, run_jobs
 
     sc = erlang_a_scenario(50_000)
     jobs = [Job(sc.name, "base", sc, r) for r in range(reps)]

@@ -3,7 +3,7 @@
 For every bundled scenario (scenarios/*.yaml but the roadmaps) it writes, into
 OUT/<scenario>/, the ``summary.csv``, ``replications.csv`` and ``intervals.csv`` of
 ``ccsim run --reps 2 --workers 1``, and ``digests.txt``: a SHA-256 digest of every field of
-the traced :class:`~sim.records.RunRecord` of replications 0 and 1 (tallies, levels, the
+the traced :class:`~sim.model.records.RunRecord` of replications 0 and 1 (tallies, levels, the
 event trace and the per-contact columns). Take one before and one after a change:
 
     python bench/snapshot.py /tmp/before          # on the old code
@@ -29,10 +29,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.engine import Engine  # noqa: E402
-from sim.records import RunRecord  # noqa: E402
-from sim.routing import compile_routes  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
+from sim.inputs.scenario import load_scenario  # noqa: E402
+from sim.model.engine import Engine  # noqa: E402
+from sim.model.records import RunRecord  # noqa: E402
+from sim.model.routing import compile_routes  # noqa: E402
 
 TALLY_FIELDS = ("outcomes", "cell", "hist", "lost", "callbacks", "callback_unreached", "slots")
 

@@ -9,7 +9,7 @@ anything until :meth:`Result.write` is called::
     res.summary                      # pandas DataFrame, the rows of summary.csv
     res.write("results/mine")        # the whole results folder, report.html included
 
-Bad input raises :class:`sim.errors.InputError` (its message is the CLI's); a failed or
+Bad input raises :class:`sim.base.errors.InputError` (its message is the CLI's); a failed or
 interrupted simulation gives a result with ``complete == False`` and what finished.
 """
 
@@ -23,14 +23,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim import __version__
-from sim.config import Scenario
-from sim.errors import InputError
+from sim.base.errors import InputError
+from sim.inputs.config import Scenario
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sim.results import Option
-    from sim.scenario import LoadedScenario
+    from sim.inputs.scenario import LoadedScenario
+    from sim.measure.results import Option
 
 __all__ = ["Result", "run", "compare", "run_options", "compare_options"]
 
@@ -62,7 +62,7 @@ class Result:
 
         A point estimate: see ``targets`` (status ``uncertain`` means the 95% CI straddles
         the limit) before calling it the best option in front of anyone."""
-        from sim.paired import best_option
+        from sim.measure.paired import best_option
 
         return best_option(self.targets, self.summary)
 
@@ -77,8 +77,8 @@ class Result:
     def write(self, folder: str | Path) -> Path:
         """Write the results folder (SPEC §5: CSVs, summary.json, scenario.yaml,
         report.html) and return its path. Files are written atomically."""
-        from sim.report import write_report
-        from sim.results import write_csv, write_results
+        from sim.measure.results import write_csv, write_results
+        from sim.report.page import write_report
 
         out = Path(folder)
         first = self.options[0].scenario if self.options else None
@@ -92,7 +92,7 @@ class Result:
 
     def to_excel(self, path: str | Path) -> Path:
         """One workbook, a sheet per table (as ``ccsim export --xlsx``)."""
-        from sim.export import write_workbook
+        from sim.report.export import write_workbook
 
         return write_workbook(self.tables(), self.meta, Path(path))
 
@@ -106,7 +106,7 @@ def run(scenario: str | Path, *, reps: int | None = None, seed: int | None = Non
     ``set`` maps dotted paths to values, applied before validation like ``--set``.
     ``workers=None`` uses every core; results are identical whatever the number.
     """
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
 
     loaded = load_scenario(Path(scenario), list((set or {}).items()))
     options, resolved = run_options(loaded, reps=reps, seed=seed)
@@ -123,7 +123,7 @@ def compare(scenarios: Sequence[str | Path], *, reps: int | None = None,
     """Simulate several scenario files (and their variants) under common random numbers
     (the CLI's ``ccsim compare``); ``.differences`` holds the paired differences against
     the first option. ``set`` applies to every file."""
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
 
     if isinstance(scenarios, str | Path) or not scenarios:
         raise InputError("compare needs a list of one or more scenario files")
@@ -183,16 +183,16 @@ def _with(sc: Scenario, update: dict[str, Any]) -> Scenario:
 def _study(command: str, name: str, options: list[OptionSpec], resolved: dict, meta: dict,
            workers: int | None, backend: str, scheduler: str | None,
            title: str | None = None) -> Result:
-    from sim.limits import MAX_REPLICATIONS, check_work
-    from sim.paired import differences_table
-    from sim.results import (
+    from sim.base.limits import MAX_REPLICATIONS, check_work
+    from sim.measure.paired import differences_table
+    from sim.measure.results import (
         group_options,
         intervals_table,
         replications_table,
         summary_table,
         targets_table,
     )
-    from sim.runner import Job, default_workers, run_jobs
+    from sim.measure.runner import Job, default_workers, run_jobs
 
     for _, _, sc in options:
         if not 1 <= sc.replications <= MAX_REPLICATIONS:

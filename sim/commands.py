@@ -1,6 +1,6 @@
 """The bodies of the ``ccsim`` commands that take scenario files (SPEC §2): load, build the
 options, run the study, write the folder. cli.py parses the options and turns the results
-into exit codes; everything here raises :class:`~sim.errors.InputError` on bad input and
+into exit codes; everything here raises :class:`~sim.base.errors.InputError` on bad input and
 returns ``{"out", "complete", "targets"}`` for a run.
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 
 import typer
 
-from sim.errors import InputError
-from sim.paths import default_out
+from sim.base.errors import InputError
+from sim.base.paths import default_out
 
 
 def simulate_file(path: Path, *, reps: int | None, seed: int | None, out: Path | None,
@@ -27,11 +27,11 @@ def simulate_file(path: Path, *, reps: int | None, seed: int | None, out: Path |
     Returns {"out", "complete", "targets"}; raises InputError on bad input.
     """
     from sim.api import run_options
-    from sim.scenario import load_scenario
-    from sim.study import Study, run_study
+    from sim.decide.study import Study, run_study
+    from sim.inputs.scenario import load_scenario
 
     loaded = load_scenario(path, overrides)
-    if loaded.raw.get("uncertain") or draws is not None:  # SPEC §7.6: sim/uncertain_run.py
+    if loaded.raw.get("uncertain") or draws is not None:  # SPEC §7.6: sim/decide/uncertain_run.py
         if not loaded.raw.get("uncertain"):
             raise InputError("--draws needs an uncertain: block in the scenario file",
                              file=str(path), path="--draws")
@@ -39,7 +39,7 @@ def simulate_file(path: Path, *, reps: int | None, seed: int | None, out: Path |
             raise InputError(f"{'--target-ci' if target_ci else '--trace'} does not combine "
                              "with uncertain: inputs (each draw runs the file's "
                              "replications)", file=str(path), path="uncertain")
-        from sim.uncertain_run import run_uncertain
+        from sim.decide.uncertain_run import run_uncertain
 
         return run_uncertain(path, draws=draws, reps=reps, seed=seed,
                              out=out or default_out(loaded.scenario.name), workers=workers,
@@ -59,15 +59,15 @@ def compare_files(scenarios: list[Path], reps: int | None, seed: int | None, out
              scheduler: str | None, pcs: float | None = None,
              indifference: float | None = None, max_reps: int = 200) -> dict:
     from sim.api import compare_options
-    from sim.scenario import load_scenario
-    from sim.study import Study, run_study
+    from sim.decide.study import Study, run_study
+    from sim.inputs.scenario import load_scenario
 
     loaded = [load_scenario(p) for p in scenarios]
     first = loaded[0].scenario
     options, resolved = compare_options(loaded, reps=reps, seed=seed)
     select = None
     if pcs is not None or indifference is not None:
-        from sim.selection import KN
+        from sim.decide.selection import KN
         if pcs is None or indifference is None or indifference <= 0:
             raise InputError("--pcs and --indifference go together: --pcs 0.95 "
                              "--indifference 500 (a positive cost, currency per replication)",
@@ -93,15 +93,15 @@ def sweep_file(path: Path, sets: list[str] | None, reps: int | None, seed: int |
            backend: str = "local", scheduler: str | None = None) -> dict:
     import hashlib
 
-    from sim import sweep as sw
-    from sim.limits import check_work
-    from sim.overrides import apply_overrides
-    from sim.paths import safe_name
-    from sim.results import write_csv
-    from sim.runner import RepResult
-    from sim.scenario import load_scenario, validate_mapping
-    from sim.stats import estimate, target_status
-    from sim.study import Study, begin_folder, run_study
+    from sim.base.limits import check_work
+    from sim.base.paths import safe_name
+    from sim.decide import sweep as sw
+    from sim.decide.study import Study, begin_folder, run_study
+    from sim.inputs.overrides import apply_overrides
+    from sim.inputs.scenario import load_scenario, validate_mapping
+    from sim.measure.results import write_csv
+    from sim.measure.runner import RepResult
+    from sim.measure.stats import estimate, target_status
 
     loaded = load_scenario(path)
     base = loaded.scenario
@@ -183,12 +183,12 @@ def sweep_file(path: Path, sets: list[str] | None, reps: int | None, seed: int |
 def optimize_file(path: Path, reps: int | None, seed: int | None, out: Path | None,
               workers: int | None, quiet: bool, as_json: bool,
               tiers: list[str] | None) -> dict:
-    from sim import interrupts
-    from sim.limits import check_work
-    from sim.optimize_run import choose_tiers, run_optimize
-    from sim.results import mark_incomplete
-    from sim.scenario import load_scenario
-    from sim.study import begin_folder
+    from sim.base import interrupts
+    from sim.base.limits import check_work
+    from sim.decide.optimize_run import choose_tiers, run_optimize
+    from sim.decide.study import begin_folder
+    from sim.inputs.scenario import load_scenario
+    from sim.measure.results import mark_incomplete
 
     loaded = load_scenario(path)
     sc = loaded.scenario.model_copy(update={k: v for k, v in (
@@ -212,17 +212,17 @@ def optimize_file(path: Path, reps: int | None, seed: int | None, out: Path | No
 def validate_file(file: Path) -> tuple[list[str], list[str]]:
     """Check a scenario or roadmap file without simulating, as run would (the same expected
     work): (lines to print, warnings)."""
-    from sim.limits import check_work
-    from sim.roadmap import is_roadmap_file, load_roadmap
-    from sim.scenario import load_scenario
-    from sim.yamlio import load_yaml
+    from sim.base.limits import check_work
+    from sim.decide.roadmap import is_roadmap_file, load_roadmap
+    from sim.inputs.scenario import load_scenario
+    from sim.inputs.yamlio import load_yaml
 
     if is_roadmap_file(load_yaml(file)[0]):
         lr = load_roadmap(file)
         extra = ""
         if lr.roadmap.uncertain:  # SPEC §7.6: paths, distributions, supports
-            from sim.roadmap import read_roadmap
-            from sim.uncertain_roadmap_inputs import check_extremes, roadmap_inputs
+            from sim.decide.roadmap import read_roadmap
+            from sim.decide.uncertain_roadmap_inputs import check_extremes, roadmap_inputs
 
             rf = read_roadmap(file)
             dists, n, counts = roadmap_inputs(rf, None)
@@ -236,13 +236,13 @@ def validate_file(file: Path) -> tuple[list[str], list[str]]:
     extra = ""
     loaded = load_scenario(file)
     if loaded.raw.get("uncertain"):  # SPEC §7.6: paths, distributions, supports
-        from sim.extends import resolve_extends
-        from sim.uncertain_run import uncertain_scenario
+        from sim.decide.uncertain_run import uncertain_scenario
+        from sim.inputs.extends import resolve_extends
 
         dists, n = uncertain_scenario(file, loaded.raw, resolve_extends(file)[1], None)
         extra = f", {len(dists)} uncertain input(s), {n} draws"
     check_work([sc for _, sc in loaded.options()], what="this scenario")
-    from sim.plausible import option_warnings
+    from sim.model.plausible import option_warnings
 
     sc = loaded.scenario
     return [f"{file}: ok — scenario '{sc.name}', {len(sc.channels)} channel(s), "
@@ -256,7 +256,7 @@ def print_erlang(model: str, res: Any, rate_per_hour: float, aht_s: float, agent
     """The erlang command's table."""
     from rich.table import Table
 
-    from sim.console import make_console
+    from sim.report.console import make_console
 
     term = make_console()
     term.print(f"{model}: {rate_per_hour:g}/h, AHT {aht_s:g} s, {agents} agents"

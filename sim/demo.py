@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim import console as con
-from sim import interrupts
-from sim.paired import best_option
-from sim.paths import check_out
-from sim.roadmap_run import run_roadmap
-from sim.scenario import load_scenario
-from sim.study import Study, run_study
+from sim.base import interrupts
+from sim.base.paths import check_out
+from sim.decide.roadmap_run import run_roadmap
+from sim.decide.study import Study, run_study
+from sim.inputs.scenario import load_scenario
+from sim.measure.paired import best_option
+from sim.report import console as con
 
 REPS = 5
 UNCERTAIN_DRAWS, UNCERTAIN_REPS = 12, 2   # step 3: ~45 s of CPU (one Monday per state)

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from sim.config import Scenario
-from sim.metrics import Metrics
-from sim.runner import Job, simulate
+from sim.inputs.config import Scenario
+from sim.measure.metrics import Metrics
+from sim.measure.runner import Job, simulate
 
 K = 4.0  # tolerance in standard errors of the replication mean
 

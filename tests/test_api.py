@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.errors import InputError
+from sim.base.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = """\

@@ -34,7 +34,7 @@ from test_report import (
     make_sweep,
 )
 
-from sim.report import rerender
+from sim.report.page import rerender
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium")

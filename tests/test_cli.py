@@ -316,7 +316,7 @@ def test_a_child_file_can_drop_an_inherited_channel(tmp_path: Path) -> None:
     res = ccsim("validate", str(child))
     assert res.returncode == 0, res.stderr
     assert "2 channel(s)" in res.stdout and "2 variant(s)" in res.stdout
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
 
     v = load_scenario(child).variants["bots-70"]
     assert set(v.channels) == {"phone", "chat"}

@@ -1,4 +1,4 @@
-"""Dask backend of sim.runner: identical results to the local backend, partial results kept
+"""Dask backend of sim.measure.runner: identical results to the local backend, partial results kept
 on failure, clear input errors."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from support import one_channel
 
-from sim import runner
-from sim.errors import InputError
-from sim.runner import Job, RepResult, run_jobs, simulate
+from sim.base.errors import InputError
+from sim.measure import runner
+from sim.measure.runner import Job, RepResult, run_jobs, simulate
 
 distributed = pytest.importorskip(
     "distributed", reason="dask[distributed] is not installed (pip install 'ccsim[dask]')")

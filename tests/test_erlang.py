@@ -1,4 +1,4 @@
-"""Tests for sim.erlang against published values and independent computations."""
+"""Tests for sim.model.erlang against published values and independent computations."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import scipy.linalg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.erlang import (
+from sim.model.erlang import (
     QueueResult,
     cobham_priority_waits_s,
     erlang_a_metrics,
@@ -41,7 +41,7 @@ def reference_chain(
     patience_s: float | None,
     threshold_s: float,
 ) -> dict[str, float]:
-    """Brute-force M/M/c/K(+M) via dense linear algebra (no shared code with sim.erlang).
+    """Brute-force M/M/c/K(+M) via dense linear algebra (no shared code with sim.model.erlang).
 
     Stationary law: solve pi Q = 0 on the full generator.  Waits: for each queue
     position build the tagged-customer absorbing CTMC and use matrix inverses /

@@ -1,4 +1,4 @@
-"""sim/figures.py: the report's plotly.js specs without the plotly package (the rendered
+"""sim/report/figures.py: the report's plotly.js specs without the plotly package (the rendered
 pages are checked by tests/test_report*.py and, in Chromium, tests/test_browser.py)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from sim.figures import Figure, bar, panels, plain, scatter, typed_array
+from sim.report.figures import Figure, bar, panels, plain, scatter, typed_array
 
 
 def _decode(spec: dict) -> list:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.errors import InputError
-from sim.history import profile_from_csv
-from sim.scenario import load_scenario
+from sim.base.errors import InputError
+from sim.inputs.history import profile_from_csv
+from sim.inputs.scenario import load_scenario
 
 SCENARIO = """\
 name: hist

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from sim import limits
-from sim.errors import InputError
-from sim.scenario import load_scenario
+from sim.base import limits
+from sim.base.errors import InputError
+from sim.inputs.scenario import load_scenario
 from tests.test_cli import ROOT, SMALL
 
 SECRET = "s3cr3t-7f3a9c"   # planted in files and in the environment; must never be printed
@@ -283,7 +283,7 @@ def invoke(args: list[str], cwd: Path, capfd: pytest.CaptureFixture[str],
     """``cli.main(args)`` in this process: exit code and output as a subprocess would
     give them (signal handlers untouched, no os._exit)."""
     import cli
-    from sim import interrupts
+    from sim.base import interrupts
 
     def hard_exit(code: int) -> None:
         raise SystemExit(code)
@@ -364,7 +364,7 @@ def test_a_large_real_centre_is_within_the_bounds(tmp_path: Path) -> None:
 
 
 def test_bounds_are_documented() -> None:
-    """Every bound of sim/limits.py appears in docs/reference.md's Limits section."""
+    """Every bound of sim/base/limits.py appears in docs/reference.md's Limits section."""
     doc = (ROOT / "docs" / "reference.md").read_text()
     section = doc[doc.index("## Limits"):]
     for name in dir(limits):
@@ -381,8 +381,8 @@ def test_bounds_are_documented() -> None:
 
 DRIVER = r"""
 import os, sys, time
-import sim.study as study, sim.results as results, sim.optimize as op
-import sim.optimize_intervals as opi
+import sim.decide.study as study, sim.measure.results as results, sim.decide.optimize as op
+import sim.decide.optimize_intervals as opi
 
 def mark(what):
     sys.stderr.write(f"MARK {what}\n")
@@ -588,7 +588,7 @@ def test_sigterm_mid_run_on_a_dask_local_cluster_leaves_no_worker(tmp_path: Path
 
 FULL_DISK = r"""
 import errno, os, sys
-import sim.results as results
+import sim.measure.results as results
 
 budget = [int(os.environ["CCSIM_TEST_DISK_BYTES"])]
 
@@ -666,7 +666,7 @@ def _fuzz_once(tmp: Path, data: dict, picks: list[tuple[int, int, float]]) -> No
 
     import yaml
 
-    from sim.runner import Job, simulate
+    from sim.measure.runner import Job, simulate
 
     data = copy.deepcopy(data)
     for leaf_i, value_i, scale in picks:

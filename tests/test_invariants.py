@@ -28,13 +28,13 @@ import numpy as np
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from sim.config import Scenario
-from sim.config_checks import semantic_issues
-from sim.engine import Engine
-from sim.metrics import Metrics, replication_metrics
-from sim.records import ABANDONED, ANSWERED, BLOCKED, CONTAINED, RunRecord
-from sim.routing import RouteTables, compile_routes
-from sim.tally import WaitHistogram
+from sim.inputs.config import Scenario
+from sim.inputs.config_checks import semantic_issues
+from sim.measure.metrics import Metrics, replication_metrics
+from sim.model.engine import Engine
+from sim.model.records import ABANDONED, ANSWERED, BLOCKED, CONTAINED, RunRecord
+from sim.model.routing import RouteTables, compile_routes
+from sim.model.tally import WaitHistogram
 
 CHANNELS = ("phone", "chat")
 TYPES = ("simple", "complex")

@@ -21,12 +21,12 @@ import pytest
 from scipy import stats
 from support import K, assert_close_to, assert_mean, scenario, values
 
-from sim.config import Scenario
-from sim.engine import Engine
-from sim.erlang import erlang_c_metrics
-from sim.metrics import Metrics, interval_rows, replication_metrics
-from sim.records import ABANDONED, ANSWERED, CLOSED, CONTAINED, RunRecord
-from sim.routing import RouteTables, compile_routes
+from sim.inputs.config import Scenario
+from sim.measure.metrics import Metrics, interval_rows, replication_metrics
+from sim.model.engine import Engine
+from sim.model.erlang import erlang_c_metrics
+from sim.model.records import ABANDONED, ANSWERED, CLOSED, CONTAINED, RunRecord
+from sim.model.routing import RouteTables, compile_routes
 
 DAY_S = 86400.0
 WEEK_S = 7 * DAY_S
@@ -149,7 +149,7 @@ def _hhmm_s(x: str) -> float:
 
 
 def paid_heads(t_s: float) -> int:
-    """Agents the shifts put on duty at time t (independent of sim.schedule/staffing)."""
+    """Agents the shifts put on duty at time t (independent of sim.inputs.schedule/staffing)."""
     n = 0
     for sh in SHIFTS:
         start, end = _hhmm_s(sh["start"]), _hhmm_s(sh["end"])
@@ -369,7 +369,7 @@ def test_async_backlog_still_there_a_week_after_arrivals_end_is_served() -> None
 def test_async_backlog_no_agent_can_ever_take_fails_clearly() -> None:
     """Agents only at night (00:00-06:00) for a channel open 08:00-16:00: no measured e-mail
     can ever be answered; the run stops with a SimulationError naming the queue."""
-    from sim.engine import SimulationError
+    from sim.model.engine import SimulationError
 
     night = {"schedule": {"agents_per_interval": [2] * 6 + [0] * 18},
              "serves": {"post": 1.0}}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.erlang import erlang_a_metrics
+from sim.model.erlang import erlang_a_metrics
 from tests.test_cli import broken, ccsim
 
 ONE_TIER = """\

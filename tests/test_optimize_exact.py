@@ -11,12 +11,12 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from sim import optimize as op
-from sim.config import Scenario
-from sim.optimize_bound import lower_bound
-from sim.optimize_intervals import IntervalSearch, sipp_on_queue
-from sim.optimize_run import VERIFY_RETRIES, _intervals
-from sim.optimize_shifts import evaluate_shifts, patterns_of, sizes_of
+from sim.decide import optimize as op
+from sim.decide.optimize_bound import lower_bound
+from sim.decide.optimize_intervals import IntervalSearch, sipp_on_queue
+from sim.decide.optimize_run import VERIFY_RETRIES, _intervals
+from sim.decide.optimize_shifts import evaluate_shifts, patterns_of, sizes_of
+from sim.inputs.config import Scenario
 from tests.test_cli import broken, ccsim
 
 
@@ -145,7 +145,7 @@ def test_shift_staffing_within_one_agent_of_exhaustive() -> None:
     one_agent = 60 * 8 * 7   # one advanced head on its 08:00-16:00 shift, every day of the week
     assert min(feasible) <= found <= min(feasible) + one_agent, (found, min(feasible))
     # log, meta and staffing.csv name the same staffing
-    from sim.results import staffing_doc
+    from sim.measure.results import staffing_doc
     doc = staffing_doc(rows)
     assert sum(doc["base"].values()) == sum(r["agents"] for r in rows if r["tier"] == "base")
     assert extra["optimized_from"]

@@ -13,12 +13,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.config import Scenario
-from sim.erlang import erlang_a_metrics
-from sim.optimize_intervals import cover_with_shifts, paid_for, sipp_on_queue
-from sim.records import Level
-from sim.runner import Job, simulate
-from sim.schedule import Shift, weekly_agents
+from sim.decide.optimize_intervals import cover_with_shifts, paid_for, sipp_on_queue
+from sim.inputs.config import Scenario
+from sim.inputs.schedule import Shift, weekly_agents
+from sim.measure.runner import Job, simulate
+from sim.model.erlang import erlang_a_metrics
+from sim.model.records import Level
 from tests.test_cli import ROOT, broken, ccsim
 
 MULTISKILL = ROOT / "tests" / "data" / "optimize-multiskill.yaml"
@@ -51,7 +51,7 @@ def test_shift_cover_is_the_cheapest_integer_cover() -> None:
 
 
 def weekly_agents_of(shifts: list[Shift]) -> list[int]:
-    from sim.schedule import Schedule
+    from sim.inputs.schedule import Schedule
     return weekly_agents(Schedule(shifts=shifts), 60)
 
 
@@ -179,7 +179,7 @@ def test_optimize_sizes_the_scenarios_own_shifts(tmp_path: Path) -> None:
     staffing = pd.read_csv(out / "staffing.csv")
     assert len(staffing) == 168 and staffing.interval.iloc[0] == "Mon 00:00"
     # staffing.csv is the shifts' weekly profile
-    from sim.schedule import Schedule
+    from sim.inputs.schedule import Schedule
     assert list(staffing.agents) == weekly_agents(Schedule(shifts=[Shift(**s) for s in shifts]),
                                                   60)
 

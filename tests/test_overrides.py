@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.errors import InputError
-from sim.overrides import apply_overrides, parse_override, round_count
-from sim.scenario import load_scenario
+from sim.base.errors import InputError
+from sim.inputs.overrides import apply_overrides, parse_override, round_count
+from sim.inputs.scenario import load_scenario
 from tests.test_cli import SMALL, broken, ccsim
 
 SHIFTS = """\
@@ -156,7 +156,7 @@ def test_cli_bad_relative_set_exits_2(tmp_path: Path) -> None:
 
 
 def test_a_phase_set_is_relative_to_the_state_before_the_phase(tmp_path: Path) -> None:
-    from sim.roadmap import load_roadmap
+    from sim.decide.roadmap import load_roadmap
 
     broken(tmp_path, SMALL, "small.yaml")
     plan = broken(tmp_path, """\

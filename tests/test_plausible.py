@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from support import one_channel, scenario
 
-from sim.plausible import relaxation_time_s, scenario_warnings
-from sim.scenario import load_scenario
+from sim.inputs.scenario import load_scenario
+from sim.model.plausible import relaxation_time_s, scenario_warnings
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -21,9 +21,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.report import rerender
-from sim.report_charts import pareto
-from sim.report_data import short_variant
+from sim.report.charts import pareto
+from sim.report.data import short_variant
+from sim.report.page import rerender
 
 ROOT = Path(__file__).resolve().parents[1]
 HORIZON_H = 4.0
@@ -444,7 +444,7 @@ def test_interval_time_axis_is_weekday_and_clock(tmp_path: Path) -> None:
 
 
 def test_time_axis_ticks_by_horizon() -> None:
-    from sim.report_intervals import time_axis
+    from sim.report.intervals import time_axis
 
     assert time_axis(8)["dtick"] == 3_600_000 and time_axis(24)["dtick"] == 3 * 3_600_000
     assert time_axis(168)["dtick"] == 24 * 3_600_000
@@ -822,7 +822,7 @@ def _strings(x: object) -> list[str]:
 
 
 def test_plot_text_escaping() -> None:
-    from sim.report_charts import escape_spec, plot_text
+    from sim.report.charts import escape_spec, plot_text
 
     assert plot_text("<b>x</b> & y") == "&lt;b&gt;x&lt;/b&gt; &amp; y"
     spec = {"data": [{"name": "<i>", "y": {"dtype": "f4", "bdata": "AAA<"},
@@ -845,7 +845,7 @@ def _terminal(*renderables: object) -> str:
     """What a colour terminal receives from the ccsim console."""
     import io
 
-    from sim.console import SafeConsole
+    from sim.report.console import SafeConsole
 
     buf = io.StringIO()
     term = SafeConsole(file=buf, force_terminal=True, color_system="truecolor", width=200)
@@ -855,7 +855,7 @@ def _terminal(*renderables: object) -> str:
 
 
 def test_clean_replaces_every_control_character_visibly() -> None:
-    from sim.console import clean
+    from sim.report.console import clean
 
     assert clean("a\x1b[31mb") == "a␛[31mb" and clean("x\x07\x00") == "x␇␀"
     assert clean("a\rb\x7f") == "a␍b␡" and clean("\x9b2J") == "\\x9b2J"
@@ -867,7 +867,13 @@ def test_clean_replaces_every_control_character_visibly() -> None:
 def test_terminal_shows_input_literally() -> None:
     """Markup, emoji codes, links and control sequences in names and titles are printed as
     text: `[/bad]` never raises, nothing from input recolours, retitles or clears."""
-    from sim.console import differences_table, kpi_table, styled, target_matrix, targets_table
+    from sim.report.console import (
+        differences_table,
+        kpi_table,
+        styled,
+        target_matrix,
+        targets_table,
+    )
 
     names = TERMINAL_HOSTILE
     summary = pd.DataFrame(
@@ -925,7 +931,7 @@ def test_cli_prints_hostile_names_literally(tmp_path: Path) -> None:
 def test_long_horizons_are_drawn_as_means() -> None:
     """A line has at most 672 points: a 30-day horizon of 30-minute intervals (1,440) is
     drawn as means of 3 intervals; gaps (closed hours) stay gaps."""
-    from sim.report_intervals import bucket, means
+    from sim.report.intervals import bucket, means
 
     assert bucket(336) == 1 and bucket(672) == 1 and bucket(1440) == 3
     y = np.array([1.0, 2.0, 3.0, np.nan, np.nan, np.nan, 4.0, np.nan])
@@ -939,7 +945,7 @@ def test_terminal_marks_wait_targets_that_mix_modes() -> None:
     scenario's channels nothing is marked."""
     from types import SimpleNamespace
 
-    from sim.console import mixed_waits, target_matrix, targets_table
+    from sim.report.console import mixed_waits, target_matrix, targets_table
 
     chans = {"phone": SimpleNamespace(mode="realtime", mix={"simple": 1.0}),
              "chat": SimpleNamespace(mode="async", mix={"simple": 0.5, "other": 0.5})}
@@ -962,7 +968,7 @@ def test_terminal_waits_by_mode_when_results_have_both_modes() -> None:
     """With `realtime` and `async` rows offered in the results (SPEC §7.2), the KPI and
     paired-difference tables show waits by mode and by channel, never `all`'s; the
     channels' modes come from the scenario or, given only names, from those rows."""
-    from sim.console import differences_table, kpi_table
+    from sim.report.console import differences_table, kpi_table
 
     scopes = ["all", "realtime", "async", "phone", "email"]
     summary = pd.DataFrame(

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.economics import ROADMAP_COLUMNS, _payback
+from sim.decide.economics import ROADMAP_COLUMNS, _payback
 from tests.test_cli import SMALL, broken, ccsim
 
 PLAN = """\
@@ -136,7 +136,7 @@ def test_validate_accepts_a_roadmap(tmp_path: Path) -> None:
 def test_ramp_points_are_distinct_months_with_linear_states(tmp_path: Path) -> None:
     """More ramp points than months: one state per distinct month; the state at month m
     of an n-month ramp is the fraction m/n of the change; money is not rounded."""
-    from sim.roadmap import load_roadmap
+    from sim.decide.roadmap import load_roadmap
     text = PLAN.replace("    investment: 300000\n", "    investment: 300000\n    ramp: true\n"
                         "    ramp_points: 7\n").replace(
         "set: {tiers.base.agents: 4}", "set: {tiers.base.cost_per_hour: 45, tiers.base.agents: 3}")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.roadmap import load_roadmap
+from sim.decide.roadmap import load_roadmap
 from tests.test_cli import SMALL, broken, ccsim
 from tests.test_roadmap import PLAN
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from support import scenario
 
-from sim.routing import compile_routes
+from sim.model.routing import compile_routes
 
 
 def _ch(priority: int | None = None) -> dict:

@@ -1,4 +1,4 @@
-"""Staffing by schedule (sim/schedule.py): weekly profiles, shifts, checks, paid hours."""
+"""Staffing by schedule (sim/inputs/schedule.py): weekly profiles, shifts, checks, paid hours."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from sim.schedule import Schedule, agents_at, paid_agent_hours, schedule_issues, weekly_agents
+from sim.inputs.schedule import (
+    Schedule,
+    agents_at,
+    paid_agent_hours,
+    schedule_issues,
+    weekly_agents,
+)
 
 PATH = ("tiers", "base", "schedule")
 DAY_S = 86400
@@ -99,7 +105,7 @@ def test_end_24_00_and_default_days() -> None:
 
 
 def test_unquoted_yaml_times_are_understood(tmp_path) -> None:  # noqa: ANN001
-    from sim.yamlio import load_yaml
+    from sim.inputs.yamlio import load_yaml
 
     path = tmp_path / "s.yaml"
     path.write_text("shifts: [{start: 14:00, end: 22:00, agents: 1}]\n")
@@ -227,9 +233,9 @@ def test_an_agent_called_back_from_leaving_never_exceeds_its_concurrency() -> No
     """Staffing going down and up every interval with long contacts: agents asked to leave
     while busy are called back while still full; they must not take more contacts than
     their concurrency (busy agent slots never exceed the agents on duty)."""
-    from sim.config import Scenario
-    from sim.engine import Engine
-    from sim.routing import compile_routes
+    from sim.inputs.config import Scenario
+    from sim.model.engine import Engine
+    from sim.model.routing import compile_routes
 
     for conc in (1, 2):
         sc = Scenario.model_validate({

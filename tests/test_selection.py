@@ -1,5 +1,5 @@
 """compare --pcs: Kim & Nelson's fully sequential selection of the cheapest option meeting
-every target (sim.selection)."""
+every target (sim.decide.selection)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.selection import KN
+from sim.decide.selection import KN
 from tests.test_cli import broken, ccsim
 
 

@@ -1,6 +1,6 @@
 """Start-up (issue 16): `ccsim --help` and `ccsim validate` load no numeric library, and a
-run loads neither scipy nor plotly (t quantiles are tabled in sim/tquantiles.py; the report
-builds plotly.js specs itself, sim/figures.py). Checked in a fresh interpreter, by the
+run loads neither scipy nor plotly (t quantiles are tabled in sim/measure/tquantiles.py; the report
+builds plotly.js specs itself, sim/report/figures.py). Checked in a fresh interpreter, by the
 modules it has loaded when the command returns."""
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.config import metric_range
-from sim.stats import estimate
+from sim.inputs.config import metric_range
+from sim.measure.stats import estimate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,11 +54,11 @@ def test_summary_bounds_stay_inside_each_metrics_range() -> None:
 
 
 def test_the_t_table_is_scipys_quantile_to_the_last_bit() -> None:
-    """sim.tquantiles replaces scipy.stats.t.ppf(0.975, df) at start-up: every tabled value
+    """sim.measure.tquantiles replaces scipy.stats.t.ppf(0.975, df) at start-up: every tabled value
     is scipy's exactly, and past the table the same function still asks scipy."""
     from scipy import stats
 
-    from sim.tquantiles import T975, t975
+    from sim.measure.tquantiles import T975, t975
 
     assert len(T975) == 200
     for df in range(1, len(T975) + 1):

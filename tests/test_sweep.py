@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.errors import InputError
-from sim.sweep import parse_values, points
+from sim.base.errors import InputError
+from sim.decide.sweep import parse_values, points
 from tests.test_cli import ROOT, SMALL, broken, ccsim
 
 
@@ -118,7 +118,7 @@ def test_unreachable_scheduler_exits_2(tmp_path: Path) -> None:
 
 
 def test_sweep_columns_are_named_by_the_values_that_differ() -> None:
-    from sim.sweep import axis_names, column_labels
+    from sim.decide.sweep import axis_names, column_labels
 
     grid = [("tiers.base.agents", [30, 32]), ("channels.phone.open_hours", ["08:00-16:00"]),
             ("tiers.advanced.agents", [5, 6])]
@@ -145,7 +145,7 @@ def test_bad_ranges_and_values_are_input_errors(text: str, words: str) -> None:
 
 
 def test_the_grid_is_bounded_before_any_point_is_built() -> None:
-    from sim.sweep import grid_from_yaml, parse_sets
+    from sim.decide.sweep import grid_from_yaml, parse_sets
 
     with pytest.raises(InputError) as info:
         parse_sets(["a=1:101:1", "b=1:101:1"])
@@ -155,8 +155,8 @@ def test_the_grid_is_bounded_before_any_point_is_built() -> None:
 
 
 def test_a_damaged_or_foreign_point_file_is_simulated_again(tmp_path: Path) -> None:
-    from sim.runner import RepResult
-    from sim.sweep import load_point, save_point
+    from sim.decide.sweep import load_point, save_point
+    from sim.measure.runner import RepResult
 
     rep = RepResult("s", "tiers.base.agents=5", 0, {("all", "asa_s"): 1.5}, [], None, 0.1)
     save_point(tmp_path, "k1", [rep])

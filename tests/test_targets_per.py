@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.config import Scenario, Target
-from sim.targets import share_estimate, share_status
-from sim.uncertain_stats import wilson
+from sim.inputs.config import Scenario, Target
+from sim.measure.targets import share_estimate, share_status
+from sim.measure.uncertain_stats import wilson
 from tests.test_cli import broken, ccsim
 
 BASE = {
@@ -84,7 +84,7 @@ def test_share_of_days_by_hand() -> None:
 @pytest.mark.parametrize(("held", "pairs", "status"), [
     (100, 100, "met"), (95, 100, "uncertain"), (70, 100, "missed"), (0, 0, "uncertain")])
 def test_status_from_the_wilson_interval(held: int, pairs: int, status: str) -> None:
-    from sim.targets import ShareEstimate
+    from sim.measure.targets import ShareEstimate
 
     p, lo, hi = wilson(held, pairs)
     assert share_status(target("phone.service_level", min=0.8),
@@ -149,8 +149,8 @@ def test_per_targets_with_draws_by_hand() -> None:
     """With uncertain inputs a `per:` target is computed per draw: each draw's share of
     pairs (its own targets row), then mean and CI over the draws, p_met = share of draws
     whose share reaches `share` (Wilson)."""
-    from sim.stats import estimate
-    from sim.uncertain_run import draw_shares, target_rows
+    from sim.decide.uncertain_run import draw_shares, target_rows
+    from sim.measure.stats import estimate
 
     t_mean = Target(metric="phone.service_level", min=0.8)
     t_per = Target(metric="phone.service_level", min=0.8, per="interval", share=0.9)

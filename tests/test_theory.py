@@ -18,17 +18,17 @@ import numpy as np
 import pytest
 from support import assert_close_to, assert_mean, one_channel, replicate, scenario, values
 
-from sim.arrivals import ArrivalClock
-from sim.config import Scenario
-from sim.erlang import (
+from sim.inputs.config import Scenario
+from sim.measure.metrics import Metrics
+from sim.measure.runner import Job, RepResult, simulate
+from sim.model.arrivals import ArrivalClock
+from sim.model.erlang import (
     cobham_priority_waits_s,
     erlang_a_metrics,
     erlang_b,
     erlang_c_metrics,
     mmck_metrics,
 )
-from sim.metrics import Metrics
-from sim.runner import Job, RepResult, simulate
 
 
 def expo(mean_s: float) -> dict:

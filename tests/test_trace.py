@@ -21,12 +21,12 @@ import numpy as np
 import pytest
 from support import one_channel, scenario
 
-from sim.config import Scenario
-from sim.engine import Engine
-from sim.metrics import replication_metrics
-from sim.records import ABANDONED, ANSWERED, BLOCKED, CONTAINED, RunRecord
-from sim.routing import RouteTables, compile_routes
-from sim.tally import WaitHistogram
+from sim.inputs.config import Scenario
+from sim.measure.metrics import replication_metrics
+from sim.model.engine import Engine
+from sim.model.records import ABANDONED, ANSWERED, BLOCKED, CONTAINED, RunRecord
+from sim.model.routing import RouteTables, compile_routes
+from sim.model.tally import WaitHistogram
 
 INF = math.inf
 

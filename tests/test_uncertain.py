@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.uncertain import Uncertain, sample
-from sim.uncertain_stats import quantile, sensitivity, variance_split, wilson
+from sim.inputs.uncertain import Uncertain, sample
+from sim.measure.uncertain_stats import quantile, sensitivity, variance_split, wilson
 from tests.test_cli import SMALL, broken, ccsim
 from tests.test_roadmap import PLAN
 

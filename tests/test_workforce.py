@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.roadmap import load_roadmap
-from sim.scenario import load_scenario
-from sim.workforce import WORKFORCE_COLUMNS, TierWorkforce, tier_path
-from sim.workforce_dips import service_dips
-from sim.workforce_states import coach_share, on_queue_hours_per_month
+from sim.decide.roadmap import load_roadmap
+from sim.decide.workforce import WORKFORCE_COLUMNS, TierWorkforce, tier_path
+from sim.decide.workforce_states import coach_share, on_queue_hours_per_month
+from sim.inputs.scenario import load_scenario
+from sim.measure.workforce_dips import service_dips
 from tests.test_cli import SMALL, broken, ccsim
 from tests.test_roadmap import PLAN
 

@@ -1,4 +1,4 @@
-"""Tests for sim.errors and sim.yamlio: safe YAML loading with line numbers, extends,
+"""Tests for sim.base.errors and sim.inputs.yamlio: safe YAML loading with line numbers, extends,
 overrides and pydantic-error conversion."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.errors import InputError
-from sim.extends import deep_merge, resolve_extends
-from sim.overrides import apply_overrides, forget_paths, parse_override, set_dotted
-from sim.validation import input_error_from_validation, model_allowed_keys
-from sim.yamlio import load_yaml, locate
+from sim.base.errors import InputError
+from sim.inputs.extends import deep_merge, resolve_extends
+from sim.inputs.overrides import apply_overrides, forget_paths, parse_override, set_dotted
+from sim.inputs.validation import input_error_from_validation, model_allowed_keys
+from sim.inputs.yamlio import load_yaml, locate
 
 
 def write(path: Path, text: str) -> Path:
@@ -746,7 +746,7 @@ def test_validation_keeps_the_hint_of_an_unknown_key_next_to_a_missing_one(tmp_p
     """`mean: 210` instead of `mean_s: 210`: one problem, the unknown key with its hint
     (the "required field missing" of mean_s is the same problem), and the file's other
     problems listed too, in file order."""
-    from sim.scenario import load_scenario
+    from sim.inputs.scenario import load_scenario
 
     root = Path(__file__).resolve().parents[1]
     text = (root / "scenarios" / "demo.yaml").read_text()
@@ -902,7 +902,7 @@ def test_a_recursive_alias_is_refused(tmp_path):
 
 
 def test_too_many_values_are_refused_while_reading(tmp_path):
-    from sim.limits import MAX_YAML_NODES
+    from sim.base.limits import MAX_YAML_NODES
 
     path = write(tmp_path / "big.yaml", "a: [" + ",".join(["1"] * (MAX_YAML_NODES + 5)) + "]\n")
     assert "YAML values" in load_error(path).message
