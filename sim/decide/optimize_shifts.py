@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from typing import Any
 
 from sim.decide.optimize_cover import cover_with_shifts
 from sim.decide.optimize_intervals import Evaluation, IntervalSearch
@@ -78,7 +79,7 @@ def local_search(search: IntervalSearch, best: Evaluation, log: Callable[[str], 
                       == (s.start, s.end, s.days)): s.agents for s in shifts}
         cover[(i, (j, b))] = (sum(n * price[(i, a)] for a, n in heads.items()), heads)
 
-    def build(state: dict[Key, int], origin: str) -> Evaluation:
+    def build(state: dict[Key, int], origin: str, best: Evaluation) -> Evaluation:
         return evaluate_shifts(search, best, pats, state, origin)
 
     def moves(state: dict[Key, int]) -> list[tuple[float, str, dict[Key, int]]]:
@@ -108,23 +109,7 @@ def local_search(search: IntervalSearch, best: Evaluation, log: Callable[[str], 
                                  (k, i): state[(k, i)] + 1}))
         return sorted(out, key=lambda m: -m[0])
 
-    spent = 0
-    improved = True
-    while improved:
-        improved = False
-        for _saving, what, state in moves(size):
-            if spent >= budget:
-                log(f"  shift search stopped after {budget} staffings (its budget); "
-                    "keeping the best found")
-                return best
-            before = search.evaluations
-            ev = build(state, f"shift move {what}")
-            spent += search.evaluations - before
-            if ev.gap == 0 and ev.cost < best.cost - 1e-9:
-                best, size, improved = ev, state, True
-                log(f"  shift move {what}: {search.describe(ev)}")
-                break
-    return best
+    return _first_improvement(search, best, size, moves, build, budget, log, "shift")
 
 
 def evaluate_shifts(search: IntervalSearch, template: Evaluation,
@@ -195,7 +180,7 @@ def profile_search(search: IntervalSearch, best: Evaluation, log: Callable[[str]
     def price(k: str, b: range) -> float:
         return len(b) * h * days[k] * sc.tiers[k].cost_per_hour
 
-    def build(p: dict[str, list[int]], origin: str) -> Evaluation:
+    def build(p: dict[str, list[int]], origin: str, best: Evaluation) -> Evaluation:
         staffing = dict(best.staffing)
         tiers_new = dict(best.scenario.tiers)
         for k in tiers:
@@ -229,20 +214,30 @@ def profile_search(search: IntervalSearch, best: Evaluation, log: Callable[[str]
                                     shifted(shifted(p, i, b, 1), j, b, -m)))
         return sorted(out, key=lambda m: -m[0])
 
+    return _first_improvement(search, best, prof, moves, build, budget, log, "profile")
+
+
+def _first_improvement(search: IntervalSearch, best: Evaluation, state: Any,
+                       moves: Callable[[Any], list[tuple[float, str, Any]]],
+                       build: Callable[[Any, str, Evaluation], Evaluation], budget: int,
+                       log: Callable[[str], None], kind: str) -> Evaluation:
+    """Take the first feasible cheaper move (``moves`` lists them largest saving first),
+    from the new state again, until none is or ``budget`` staffings were simulated;
+    ``build`` simulates a state on the best evaluation so far."""
     spent, improved = 0, True
     while improved:
         improved = False
-        for _saving, what, p in moves(prof):
+        for _saving, what, new in moves(state):
             if spent >= budget:
-                log(f"  profile search stopped after {budget} staffings (its budget); "
+                log(f"  {kind} search stopped after {budget} staffings (its budget); "
                     "keeping the best found")
                 return best
             before = search.evaluations
-            ev = build(p, f"profile move {what}")
+            ev = build(new, f"{kind} move {what}", best)
             spent += search.evaluations - before
             if ev.gap == 0 and ev.cost < best.cost - 1e-9:
-                best, prof, improved = ev, p, True
-                log(f"  profile move {what}: {search.describe(ev)}")
+                best, state, improved = ev, new, True
+                log(f"  {kind} move {what}: {search.describe(ev)}")
                 break
     return best
 
