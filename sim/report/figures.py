@@ -50,6 +50,15 @@ def scatter(**props: Any) -> dict:
     return trace("scatter", **props)
 
 
+def band(x: Any, low: Any, high: Any, fillcolor: str, name: str) -> list[dict]:
+    """A shaded interval between two lines: an invisible upper edge, then the lower edge
+    filled up to it (add both traces, in this order, before the line they surround)."""
+    return [scatter(x=x, y=high, mode="lines", line={"width": 0}, showlegend=False,
+                    hoverinfo="skip"),
+            scatter(x=x, y=low, mode="lines", line={"width": 0}, fill="tonexty",
+                    fillcolor=fillcolor, name=name)]
+
+
 def _axis(letter: str, row: int) -> str:
     return letter if row <= 1 else f"{letter}{row}"
 

@@ -8,7 +8,7 @@ import math
 
 from sim.report.charts import COLORS, TARGET_COLOR, Chart, layout, percent_format, target_line
 from sim.report.data import ReportData, fmt, nan, unit
-from sim.report.figures import Figure, bar, scatter
+from sim.report.figures import Figure, band, bar, scatter
 from sim.report.glance import changes
 from sim.report.parts import Cell, Table
 from sim.report.workforce import workforce_data
@@ -156,11 +156,9 @@ def cumulative(d: ReportData) -> Chart:
     rm = d.roadmap
     fig = Figure()
     if {"cumulative_net_low", "cumulative_net_high"} <= set(rm.columns):
-        fig.add_trace(scatter(x=rm["month"], y=rm["cumulative_net_high"], mode="lines",
-                              line={"width": 0}, showlegend=False, hoverinfo="skip"))
-        fig.add_trace(scatter(x=rm["month"], y=rm["cumulative_net_low"], mode="lines",
-                              line={"width": 0}, fill="tonexty",
-                              fillcolor="rgba(26,115,232,0.18)", name="range (low–high)"))
+        for t in band(rm["month"], rm["cumulative_net_low"], rm["cumulative_net_high"],
+                      "rgba(26,115,232,0.18)", "range (low–high)"):
+            fig.add_trace(t)
     fig.add_trace(scatter(x=rm["month"], y=rm["cumulative_net"], mode="lines+markers",
                           name="cumulative net savings", line={"color": COLORS[0]},
                           marker={"size": 4}))

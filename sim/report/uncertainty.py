@@ -19,7 +19,7 @@ import pandas as pd
 
 from sim.report.charts import COLORS, TARGET_COLOR, Chart, layout
 from sim.report.data import ReportData
-from sim.report.figures import Figure, bar, scatter
+from sim.report.figures import Figure, band, bar, scatter
 from sim.report.parts import Cell, Table
 
 FILES = ("uncertainty", "sensitivity", "variance")
@@ -112,11 +112,9 @@ def payback_curve(d: ReportData) -> Chart | None:
     if rm is None or "p_paid_back" not in rm:
         return None
     fig = Figure()
-    fig.add_trace(scatter(x=rm["month"], y=rm["p_paid_back_high"], mode="lines",
-                          line={"width": 0}, showlegend=False, hoverinfo="skip"))
-    fig.add_trace(scatter(x=rm["month"], y=rm["p_paid_back_low"], mode="lines",
-                          line={"width": 0}, fill="tonexty",
-                          fillcolor="rgba(26,115,232,0.18)", name="95% interval"))
+    for t in band(rm["month"], rm["p_paid_back_low"], rm["p_paid_back_high"],
+                  "rgba(26,115,232,0.18)", "95% interval"):
+        fig.add_trace(t)
     fig.add_trace(scatter(x=rm["month"], y=rm["p_paid_back"], mode="lines",
                           line={"color": COLORS[0], "shape": "hv"},
                           name="P(paid back by month)"))
@@ -131,11 +129,9 @@ def fan_chart(d: ReportData) -> Chart | None:
     if rm is None or "cumulative_net_p10" not in rm:
         return None
     fig = Figure()
-    fig.add_trace(scatter(x=rm["month"], y=rm["cumulative_net_p90"], mode="lines",
-                          line={"width": 0}, showlegend=False, hoverinfo="skip"))
-    fig.add_trace(scatter(x=rm["month"], y=rm["cumulative_net_p10"], mode="lines",
-                          line={"width": 0}, fill="tonexty",
-                          fillcolor="rgba(232,113,10,0.22)", name="10%–90% of draws"))
+    for t in band(rm["month"], rm["cumulative_net_p10"], rm["cumulative_net_p90"],
+                  "rgba(232,113,10,0.22)", "10%–90% of draws"):
+        fig.add_trace(t)
     fig.add_trace(scatter(x=rm["month"], y=rm["cumulative_net_p50"], mode="lines",
                           line={"color": COLORS[1]}, name="median draw"))
     fig.add_trace(scatter(x=rm["month"], y=rm["cumulative_net"], mode="lines",
