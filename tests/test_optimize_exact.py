@@ -13,9 +13,10 @@ import yaml
 
 from sim.decide import optimize as op
 from sim.decide.optimize_bound import lower_bound
-from sim.decide.optimize_intervals import IntervalSearch, sipp_on_queue
+from sim.decide.optimize_intervals import IntervalSearch
 from sim.decide.optimize_run import VERIFY_RETRIES, _intervals
 from sim.decide.optimize_shifts import evaluate_shifts, patterns_of, sizes_of
+from sim.decide.optimize_sipp import sipp_on_queue
 from sim.inputs.config import Scenario
 from tests.test_cli import broken, ccsim
 

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.decide.optimize_intervals import cover_with_shifts, paid_for, sipp_on_queue
+from sim.decide.optimize_cover import cover_with_shifts, paid_for
+from sim.decide.optimize_sipp import sipp_on_queue
 from sim.inputs.config import Scenario
 from sim.inputs.schedule import Shift, weekly_agents
 from sim.measure.runner import Job, simulate

@@ -35,14 +35,6 @@ import numpy as np
 
 from sim.decide.optimize import results_gap, steerable
 from sim.decide.optimize_cover import cover_with_shifts, paid_for
-from sim.decide.optimize_sipp import (
-    SlotLoad,
-    erlang_requirement,
-    offered_loads,
-    sipp_on_queue,
-    tier_requirement,
-    tier_targets,
-)
 from sim.inputs.config import Scenario, Target
 from sim.inputs.schedule import DAYS, MINUTES_PER_DAY, Schedule, weekly_agents
 from sim.measure.runner import Job, run_jobs
@@ -310,9 +302,3 @@ class IntervalSearch:
                                                          not daily),
                       "agents": staffing[k][i]} for i in range(n)]
         return rows
-
-
-__all__ = ["BETA_MAX", "BETA_MIN", "BETA_STEP", "Evaluation", "IntervalSearch",
-           "Requirement", "SlotLoad", "cover_with_shifts", "erlang_requirement",
-           "offered_loads", "paid_for", "sipp_on_queue", "slot_label", "tier_requirement",
-           "tier_targets"]

@@ -19,8 +19,9 @@ import yaml
 from sim.base.errors import InputError
 from sim.decide import optimize as op
 from sim.decide.optimize_bound import gap_share, lower_bound
-from sim.decide.optimize_intervals import IntervalSearch, sipp_on_queue
+from sim.decide.optimize_intervals import IntervalSearch
 from sim.decide.optimize_shifts import local_search, profile_search
+from sim.decide.optimize_sipp import sipp_on_queue
 from sim.decide.optimize_verify import HeadAdder
 from sim.decide.study import Study, run_study
 from sim.inputs.config import Scenario
