@@ -198,6 +198,7 @@ def _dask_client(workers: int | None, scheduler: str | None, n_jobs: int) -> Ite
         return
     n = max(1, min(workers or default_workers(), n_jobs))
     with contextlib.ExitStack() as stack:
+        stack.enter_context(_loop_errors_quiet())
         # SIGINT ignored is inherited by the worker processes (Ctrl-C is the parent's; one
         # during these seconds is lost); SIGTERM is held until the cluster is owned here
         with interrupts.held(reraise=True), _sigint_ignored():
@@ -216,6 +217,21 @@ async def _probe(address: str) -> None:
     comm = await connect(address, timeout=CONNECT_TIMEOUT_S,
                          **Security().get_connection_args("client"))
     await comm.close()
+
+
+@contextlib.contextmanager
+def _loop_errors_quiet() -> Iterator[None]:
+    """Keep the client's event-loop error log off the terminal while a local cluster runs:
+    a signal that stops a blocking client call makes distributed's loop thread log the
+    cancelled call with a traceback (the run itself then ends as interrupted, exit 3).
+    A replication that fails still raises from its future, so nothing real is hidden."""
+    log = logging.getLogger("tornado.application")
+    old = log.level
+    log.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        log.setLevel(old)
 
 
 @contextlib.contextmanager
