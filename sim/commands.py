@@ -213,11 +213,12 @@ def validate_file(file: Path) -> tuple[list[str], list[str]]:
     """Check a scenario or roadmap file without simulating, as run would (the same expected
     work): (lines to print, warnings)."""
     from sim.base.limits import check_work
-    from sim.decide.roadmap import is_roadmap_file, load_roadmap
     from sim.inputs.scenario import load_scenario
-    from sim.inputs.yamlio import load_yaml
+    from sim.inputs.yamlio import is_roadmap_file, load_yaml
 
     if is_roadmap_file(load_yaml(file)[0]):
+        from sim.decide.roadmap import load_roadmap
+
         lr = load_roadmap(file)
         extra = ""
         if lr.roadmap.uncertain:  # SPEC §7.6: paths, distributions, supports

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.decide.roadmap import is_roadmap_file, load_roadmap
+from sim.decide.roadmap import load_roadmap
 from sim.inputs.scenario import load_scenario
-from sim.inputs.yamlio import load_yaml
+from sim.inputs.yamlio import is_roadmap_file, load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))

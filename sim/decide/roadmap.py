@@ -149,10 +149,6 @@ class LoadedRoadmap:
         raise KeyError(name)
 
 
-def is_roadmap_file(data: dict) -> bool:
-    return "roadmap" in data or "phases" in data
-
-
 def load_roadmap(path: str | Path, reps: int | None = None, seed: int | None = None,
                  overrides: list[tuple[str, object]] | None = None) -> LoadedRoadmap:
     """Load and resolve a roadmap; ``overrides`` (e.g. ``--set horizon_hours=24``) apply

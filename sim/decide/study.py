@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import typer
@@ -31,7 +32,6 @@ from sim.measure.results import (
     write_summary_json,
 )
 from sim.measure.runner import Job, Outcome, RepResult, default_workers, run_jobs
-from sim.report import console as con
 from sim.report.page import write_report
 
 
@@ -62,6 +62,30 @@ class Study:
     labels: dict[str, str] | None = None        # column headings by variant (sweep)
     caption: str | None = None                  # printed under the KPI table
     select: object | None = None                # sim.decide.selection.KN: compare --pcs
+
+
+class _NoProgress:
+    """What a study asks of rich's Progress, doing nothing (no bar with --quiet or --json)."""
+
+    def __init__(self) -> None:
+        self.tasks: list[SimpleNamespace] = []
+
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def add_task(self, description: str, total: float | None = None) -> int:
+        self.tasks.append(SimpleNamespace(description=description, total=total))
+        return len(self.tasks) - 1
+
+    def advance(self, task: int, advance: float = 1) -> None:
+        return None
+
+    def update(self, task: int, total: float | None = None, **_: object) -> None:
+        if total is not None:
+            self.tasks[task].total = total
 
 
 def begin_folder(out: Path, meta: dict) -> None:
@@ -106,12 +130,17 @@ def run_study(st: Study) -> dict:
     begin_folder(st.out, {"ccsim_version": __version__, "command": st.command,
                           "scenario": st.name, "title": st.title,
                           "start": started.isoformat(timespec="seconds")})
-    term = con.make_console(quiet=st.quiet or st.as_json)
+    term, bar_ = None, _NoProgress()   # --quiet, --json: no terminal output, rich not loaded
+    if not (st.quiet or st.as_json):
+        from sim.report import console as con
+
+        term = con.make_console()
+        bar_ = con.progress(term, len(jobs), f"simulating {st.name}")
     t0 = time.perf_counter()
     finished: list[RepResult] = []
     outcome: Outcome | None = None
     try:
-        with con.progress(term, len(jobs), f"simulating {st.name}") as bar:
+        with bar_ as bar:
             task = bar.add_task(f"simulating {st.name}", total=len(jobs))
 
             def done(r: RepResult) -> None:
@@ -190,13 +219,16 @@ def _finish(st: Study, outcome: Outcome, started: dt.datetime, wall: float, plan
             write_report(st.out, tables, meta, first, title=st.title)
         except OSError as exc:
             return _write_failed(st, meta, exc, kept, len(results))
-    best = best_option(tables["targets"], tables["summary"])
-    try:
-        _show(st, term, tables, meta, diffs, best, outcome, planned)
-    except (BrokenPipeError, SystemExit):  # stdout closed (`| head`; rich then exits):
-        _silence_stdout()                  # the files are what counts, finish them
+    if not st.quiet or st.as_json:  # --quiet prints nothing: no table is built for it
+        best = best_option(tables["targets"], tables["summary"])
+        try:
+            _show(st, term, tables, meta, diffs, best, outcome, planned)
+        except (BrokenPipeError, SystemExit):  # stdout closed (`| head`; rich then exits):
+            _silence_stdout()                  # the files are what counts, finish them
     if not outcome.complete and (st.quiet or st.as_json):  # never a silent failure
-        typer.echo(con.clean(f"incomplete: {outcome.error}; kept {len(outcome.results)} of "
+        from sim.report.console import clean
+
+        typer.echo(clean(f"incomplete: {outcome.error}; kept {len(outcome.results)} of "
                              f"{planned} replications in {st.out}"), err=True)
     late = _mark_if_interrupted(meta) and outcome.complete
     complete = outcome.complete and not late
@@ -312,6 +344,8 @@ def _until_precise(st: Study, results: list[RepResult], outcome: Outcome, bar, t
 def _print(term, st: Study, tables: dict[str, pd.DataFrame],  # noqa: ANN001
            diffs: pd.DataFrame | None, best: tuple[str, str] | None, outcome, n_jobs: int
            ) -> None:
+    from sim.report import console as con
+
     first = st.options[0][2]
     n_reps = first.replications
     if not tables["summary"].empty:
@@ -338,6 +372,8 @@ def _print(term, st: Study, tables: dict[str, pd.DataFrame],  # noqa: ANN001
 
 
 def _print_footer(term, st: Study, outcome, n_jobs: int) -> None:  # noqa: ANN001
+    from sim.report import console as con
+
     term.print(f"results: {st.out}/  (report: {st.out / 'report.html'})")
     if not outcome.complete:
         term.print(con.styled(("incomplete", "bold red"), f": {outcome.error}; kept "

@@ -322,6 +322,12 @@ def check_bounds(data: Mapping, linemap: LineMap, file: str,
         raise InputError.of(problems)
 
 
+def is_roadmap_file(data: dict) -> bool:
+    """Whether a file's top-level mapping is a roadmap (SPEC §4; sim/decide/roadmap.py) rather
+    than a scenario. Here, not there, so telling them apart loads no roadmap code."""
+    return "roadmap" in data or "phases" in data
+
+
 def locate(linemap: LineMap, path: Sequence[str | int]) -> tuple[str, int] | None:
     """(file, line) of the longest prefix of ``path`` present in ``linemap``, or None."""
     key = tuple(str(p) for p in path)

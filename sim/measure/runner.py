@@ -9,18 +9,15 @@ incomplete.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
 import multiprocessing
 import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.base import interrupts
 from sim.base.errors import InputError
@@ -28,6 +25,9 @@ from sim.inputs.config import Scenario
 from sim.measure.metrics import Metrics, interval_rows, replication_metrics
 from sim.model.engine import Engine
 from sim.model.routing import compile_routes
+
+if TYPE_CHECKING:  # the pool and Dask's modules load only when a run uses them
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +155,8 @@ def _run_local(jobs: Sequence[Job], workers: int,
             if on_done:
                 on_done(done[i])
         return
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
     pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=_worker_signals)
     try:
         with interrupts.held(reraise=True):  # every forked worker is known to the pool
@@ -186,6 +188,9 @@ def _dask_client(workers: int | None, scheduler: str | None, n_jobs: int) -> Ite
     except ImportError:
         raise InputError("--backend dask needs dask[distributed]: "
                          "pip install 'ccsim[dask]'") from None
+    import asyncio
+    import logging
+
     if scheduler:
         try:  # probe first: a Client that fails to connect hangs for seconds at exit
             asyncio.run(_probe(scheduler))
@@ -225,6 +230,8 @@ def _loop_errors_quiet() -> Iterator[None]:
     a signal that stops a blocking client call makes distributed's loop thread log the
     cancelled call with a traceback (the run itself then ends as interrupted, exit 3).
     A replication that fails still raises from its future, so nothing real is hidden."""
+    import logging
+
     log = logging.getLogger("tornado.application")
     old = log.level
     log.setLevel(logging.CRITICAL)

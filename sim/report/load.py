@@ -15,6 +15,10 @@ import yaml
 from sim.base.errors import InputError
 from sim.report.data import ReportData
 
+# scenario.yaml is read back for every report: libyaml's parser when PyYAML has it (the same
+# data as yaml.safe_load: the same safe constructor, a faster parser)
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def _csv(path: Path) -> pd.DataFrame | None:
     if not path.exists():
@@ -53,7 +57,8 @@ def load_folder(folder: Path | None, tables: dict[str, pd.DataFrame] | None = No
     resolved = None
     if (d / "scenario.yaml").exists():
         try:
-            resolved = yaml.safe_load(_result_file(d / "scenario.yaml").decode("utf-8"))
+            resolved = yaml.load(_result_file(d / "scenario.yaml").decode("utf-8"),
+                                 Loader=_SAFE_LOADER)
         except (yaml.YAMLError, UnicodeDecodeError, ValueError, RecursionError):
             raise InputError("not YAML as ccsim writes it", file=str(d / "scenario.yaml")
                              ) from None

@@ -118,8 +118,13 @@ SECTIONS: list[tuple[str, str, str, SectionData]] = [
 def _env():  # noqa: ANN202
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
-    env = Environment(loader=PackageLoader("sim.report", "templates"), autoescape=True,
-                      undefined=StrictUndefined, keep_trailing_newline=True)
+    from sim.report.bytecode import TemplateCache, cache_folder
+
+    settings = {"autoescape": True, "keep_trailing_newline": True}
+    env = Environment(loader=PackageLoader("sim.report", "templates"),
+                      undefined=StrictUndefined, bytecode_cache=TemplateCache(
+                          cache_folder(Path(__file__).parent / "templates"), repr(settings)),
+                      **settings)
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "separators": (",", ":")}
     return env
 
