@@ -214,9 +214,9 @@ def validate_file(file: Path) -> tuple[list[str], list[str]]:
     work): (lines to print, warnings)."""
     from sim.base.limits import check_work
     from sim.inputs.scenario import load_scenario
-    from sim.inputs.yamlio import is_roadmap_file, load_yaml
+    from sim.inputs.yamlio import is_roadmap_path
 
-    if is_roadmap_file(load_yaml(file)[0]):
+    if is_roadmap_path(file):
         from sim.decide.roadmap import load_roadmap
 
         lr = load_roadmap(file)

@@ -322,10 +322,26 @@ def check_bounds(data: Mapping, linemap: LineMap, file: str,
         raise InputError.of(problems)
 
 
-def is_roadmap_file(data: dict) -> bool:
+def is_roadmap_file(data: Mapping) -> bool:
     """Whether a file's top-level mapping is a roadmap (SPEC §4; sim/decide/roadmap.py) rather
     than a scenario. Here, not there, so telling them apart loads no roadmap code."""
     return "roadmap" in data or "phases" in data
+
+
+def is_roadmap_path(path: str | Path) -> bool:
+    """:func:`is_roadmap_file` of the file at ``path``, from its top-level keys when composing
+    it (libyaml's parser if PyYAML has it; no value constructed) gives them plainly, else
+    from :func:`load_yaml`, which raises the file's :class:`InputError` -- so `validate`
+    does not read a file with the slow line-numbering loader twice."""
+    try:
+        text = read_input(path, what="a YAML file", max_bytes=MAX_YAML_BYTES).decode("utf-8-sig")
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        if isinstance(node, MappingNode) and all(
+                isinstance(k, ScalarNode) and k.tag != _MERGE_TAG for k, _ in node.value):
+            return is_roadmap_file({k.value: None for k, _ in node.value})
+    except (InputError, yaml.YAMLError, UnicodeDecodeError, RecursionError, ValueError):
+        pass
+    return is_roadmap_file(load_yaml(path)[0])
 
 
 def locate(linemap: LineMap, path: Sequence[str | int]) -> tuple[str, int] | None:
