@@ -40,7 +40,7 @@ from sim.model.engine_retry import Retry
 from sim.model.engine_service import Service
 from sim.model.engine_slowdown import Slowdown
 from sim.model.engine_staffing import Staffing
-from sim.model.entities import RESOLVED, WAITING, Agent, Contact, at
+from sim.model.entities import RESOLVED, WAITING, Agent, Contact, OverflowChain, at
 from sim.model.records import (
     ABANDONED,
     ANSWERED,
@@ -84,8 +84,8 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
         "sc", "t", "horizon_s", "env", "q", "eid", "n_types", "n_stages", "slot_s",
         "n_slots", "arrivals_end", "stopping", "horizon_over", "pending", "n_contacts",
         # routing, queues and agents
-        "first_by_q", "overflow_by_q", "speed", "queues", "waiting", "capacity", "conc",
-        "is_async", "escalation", "repeat_to", "fcr", "transfer_share",
+        "first_by_q", "overflow_by_q", "overflow_chains", "speed", "queues", "waiting",
+        "capacity", "conc", "is_async", "escalation", "repeat_to", "fcr", "transfer_share",
         "transfer_overhead_s", "repeat_share", "staffing", "on_duty", "idle", "partial",
         "servable", "lines", "line_qs", "solo_line", "solo_idle", "sources",
         # measurement
@@ -114,6 +114,8 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
                            for g in range(tables.n_stages)]
         self.overflow_by_q = [tables.overflow[c][y][g] for c in range(n_ch)
                               for y in range(n_ty) for g in range(tables.n_stages)]
+        self.overflow_chains = [tuple(OverflowChain(after_s, tiers) for after_s, tiers in steps)
+                                for steps in self.overflow_by_q]
         self.speed = tables.speed
         self.queues: list[deque[Contact]] = [deque() for _ in range(n_ch * n_ty * self.n_stages)]
         self.waiting = [0] * n_ch

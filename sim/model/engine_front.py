@@ -16,7 +16,7 @@ from heapq import heappush
 
 from simpy.events import NORMAL
 
-from sim.model.entities import DONE, REPEAT_FLAG, WAITING, Contact, at
+from sim.model.entities import DONE, REPEAT_FLAG, WAITING, Contact, OverflowChain, at
 from sim.model.records import ABANDONED, BLOCKED, CLOSED, CONTAINED
 from sim.model.sources import ChannelSource, Customers
 
@@ -170,9 +170,12 @@ class Front:
             cb = self.callback[ch]
             if cb is not None:
                 heappush(q, (now + cb.offer_after_s, NORMAL, next(eid), self.on_offer, c))
-        for after_s, tiers in self.overflow_by_q[qi]:
-            heappush(q, (now + after_s, NORMAL, next(eid), self.on_overflow,
-                         (c, tiers, c.transfers)))
+        for chain in self.overflow_chains[qi]:  # sim/model/entities.py: OverflowChain
+            t = now + chain.after_s
+            chain.pending.append((t, c, c.transfers))
+            if not chain.armed:
+                chain.armed = True
+                heappush(q, (t, NORMAL, next(eid), self.on_overflow, chain))
 
     def _refuse(self, c: Contact, outcome: int, event: str) -> None:
         c.state = DONE
@@ -196,11 +199,24 @@ class Front:
             self._after_failure(c, ABANDONED)
         self._finish(c, ABANDONED)
 
-    def _overflow(self, arg) -> None:  # noqa: ANN001
-        c, tiers, leg = arg
-        if c.state > WAITING or c.transfers != leg:
-            return
+    def _overflow(self, chain: OverflowChain) -> None:
+        """A routing step's ``after_s`` passed for the first contact of ``chain``: it may
+        now go to that step's tiers too. Then the timer moves on to the next live entry."""
         now = self.env._now
+        pending = chain.pending
+        while pending:
+            t, c, leg = pending[0]
+            if c.state > WAITING or c.transfers != leg:  # answered, abandoned, transferred
+                pending.popleft()
+                continue
+            if t > now:
+                heappush(self.q, (t, NORMAL, next(self.eid), self.on_overflow, chain))
+                return
+            pending.popleft()
+            self._overflow_one(c, chain.tiers, now)
+        chain.armed = False
+
+    def _overflow_one(self, c: Contact, tiers: tuple[int, ...], now: float) -> None:
         if self.async_gate[c.ch] is None:
             agent = self._find_agent(c.ch, tiers)
         else:  # worked from the backlog when the channel opens

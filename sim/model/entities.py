@@ -6,6 +6,7 @@ handlers push the same tuple inline.
 
 from __future__ import annotations
 
+from collections import deque
 from heapq import heappush
 
 from simpy.events import NORMAL
@@ -57,6 +58,26 @@ class Contact:
         self.first_wait = -1.0
         self.first_tier = -1
         self.handle_total = self.extra_s = 0.0
+
+
+class OverflowChain:
+    """The overflow timers of one routing step of one queue, as one timer.
+
+    Contacts join a queue in time order and the step's ``after_s`` is the same for all of
+    them, so their overflow times come in order too: ``pending`` holds (time, contact, leg)
+    in that order and one timer, at the first live entry's time, stands for them all
+    (``armed`` while it is in the heap). Entries whose contact is no longer waiting on that
+    leg are dropped when they reach the front. This fires the same overflows at the same
+    times as one timer per contact, with far fewer timers in the heap.
+    """
+
+    __slots__ = ("after_s", "tiers", "pending", "armed")
+
+    def __init__(self, after_s: float, tiers: tuple[int, ...]) -> None:
+        self.after_s = after_s
+        self.tiers = tiers
+        self.pending: deque[tuple[float, Contact, int]] = deque()
+        self.armed = False
 
 
 class Agent:
