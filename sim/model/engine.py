@@ -82,7 +82,8 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
     # an attribute not listed here still works (in a __dict__), only slower.
     __slots__ = (
         "sc", "t", "horizon_s", "env", "q", "eid", "n_types", "n_stages", "slot_s",
-        "n_slots", "arrivals_end", "stopping", "horizon_over", "pending", "n_contacts",
+        "n_slots", "far", "far_moved", "arrivals_end", "stopping", "horizon_over", "pending",
+        "n_contacts",
         # routing, queues and agents
         "first_by_q", "overflow_by_q", "overflow_chains", "speed", "queues", "waiting",
         "capacity", "conc", "is_async", "escalation", "repeat_to", "fcr", "transfer_share",
@@ -198,6 +199,10 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
         for k, st in enumerate(self.staffing):
             self._set_staff(k, st.on_queue_at(start), start)
         first_tick = math.floor(start / self.slot_s) * self.slot_s + self.slot_s
+        # Timers due after the next interval wait in buckets by interval (entities.at_later);
+        # those of intervals up to far_moved are in the heap already.
+        self.far: dict[int, list[tuple]] = {}
+        self.far_moved = math.floor(start / self.slot_s) + 1
         at(self, first_tick - start, self.on_tick, first_tick)
         for ci, src in enumerate(self.sources):
             first = src.clock.next_after(start, src.exp())
@@ -283,6 +288,8 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
             return True
         if self.pending == 0:
             return False
+        if self.far:
+            return True  # timers waiting in buckets (entities.at_later)
         periodic = self._periodic
         for entry in self.q:
             if entry[3] not in periodic:

@@ -16,7 +16,7 @@ from heapq import heappush
 
 from simpy.events import NORMAL
 
-from sim.model.entities import DONE, REPEAT_FLAG, WAITING, Contact, OverflowChain, at
+from sim.model.entities import DONE, REPEAT_FLAG, WAITING, Contact, OverflowChain, at_later
 from sim.model.records import ABANDONED, BLOCKED, CLOSED, CONTAINED
 from sim.model.sources import ChannelSource, Customers
 
@@ -119,7 +119,7 @@ class Front:
 
     def _schedule_repeat(self, c: Contact) -> None:
         src = self.sources[c.ch]
-        at(self, src.repeat_delay(), self.on_repeat, (self.repeat_to[c.ch], c.ty))
+        at_later(self, src.repeat_delay(), self.on_repeat, (self.repeat_to[c.ch], c.ty))
 
     def _join(self, c: Contact) -> None:
         """The contact asks for an agent: served at once, queued, or blocked."""

@@ -31,6 +31,26 @@ def at(eng, delay: float, fn, arg) -> None:  # noqa: ANN001
     heappush(eng.q, (eng.env._now + delay, NORMAL, next(eng.eid), fn, arg))
 
 
+def at_later(eng, delay: float, fn, arg) -> None:  # noqa: ANN001
+    """Like :func:`at`, for a timer that may lie many intervals ahead (a repeat contact a
+    day later). Such a timer waits in a bucket of its interval (``eng.far``) until the
+    staffing tick of the interval before it moves it into the heap (``Staffing._tick``),
+    which keeps the heap short: every pop costs one comparison per level of it. The
+    tuple, its ``eid`` included, is made now, so the order of events is that of ``at``.
+    """
+    t = eng.env._now + delay
+    entry = (t, NORMAL, next(eng.eid), fn, arg)
+    k = int(t // eng.slot_s)
+    if k <= eng.far_moved:  # due by the end of the next interval: in the heap at once
+        heappush(eng.q, entry)
+    else:
+        bucket = eng.far.get(k)
+        if bucket is None:
+            eng.far[k] = [entry]
+        else:
+            bucket.append(entry)
+
+
 class Contact:
     """One contact. The last slots are set only by the features that use them: ``join0``
     (first join time, kept on a transfer), ``attempt``/``cust`` (a retrial: its attempt
