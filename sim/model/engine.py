@@ -88,7 +88,7 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
         "first_by_q", "overflow_by_q", "overflow_chains", "speed", "queues", "waiting",
         "capacity", "conc", "is_async", "escalation", "repeat_to", "fcr", "transfer_share",
         "transfer_overhead_s", "repeat_share", "staffing", "on_duty", "idle", "partial",
-        "servable", "lines", "line_qs", "solo_line", "solo_idle", "sources",
+        "servable", "lines", "line_qs", "solo_line", "solo_idle", "arrive_solo", "sources",
         # measurement
         "queue_level", "busy_level", "slack_level", "staff_level", "log", "rows", "trace",
         "bot_sessions", "handled", "backlog", "busy_snaps",
@@ -191,6 +191,12 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
             self.idle[tiers[0]] if len(tiers) == 1 and self.conc[qi // (n_ty * self.n_stages)]
             == 1 and self.async_gate[qi // (n_ty * self.n_stages)] is None else None
             for qi, tiers in enumerate(self.first_by_q)]
+        # Per channel and type: that idle deque for a new contact when nothing comes before
+        # the agent queue (no trace, no bot, no opening hours), else None.
+        self.arrive_solo = [
+            self.solo_idle[(ci * n_ty + ty) * self.n_stages]
+            if not trace and src.primary.bot_time is None and self.gate[ci] is None else None
+            for ci, src in enumerate(self.sources) for ty in range(n_ty)]
         for ci, gate in enumerate(self.async_gate):
             if gate is not None and gate.hours is not None:
                 first_open = gate.hours.next_opening(start)

@@ -51,15 +51,14 @@ class Front:
                     res() if res is not None else 0.0, 0, measured)
         if measured:
             self.pending += 1
-        if self.trace is not None:
+        solo = self.arrive_solo[ci * self.n_types + ty]
+        if solo:  # _join's fast path: an idle agent of the one tier takes it
+            c.join_t = now
+            self._start(c, solo.popleft(), now)
+        elif solo is not None or (self.trace is None and cust.bot_time is None):
+            self._join(c)
+        elif self.trace is not None:
             self._admit(c, src, cust, now)
-        elif cust.bot_time is None:
-            solo = self.solo_idle[(ci * self.n_types + ty) * self.n_stages]
-            if solo and self.gate[ci] is None:  # _join's fast path: an idle agent takes it
-                c.join_t = now
-                self._start(c, solo.popleft(), now)
-            else:
-                self._join(c)
         elif src.bot_window is None or src.bot_window.is_open(now):  # _admit's bot, inlined
             if measured:
                 self.bot_sessions[ci] += 1
