@@ -40,7 +40,7 @@ from sim.model.engine_retry import Retry
 from sim.model.engine_service import Service
 from sim.model.engine_slowdown import Slowdown
 from sim.model.engine_staffing import Staffing
-from sim.model.entities import RESOLVED, WAITING, Agent, Contact, at
+from sim.model.entities import RESOLVED, WAITING, Agent, Contact, OverflowChain, at
 from sim.model.records import (
     ABANDONED,
     ANSWERED,
@@ -82,12 +82,13 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
     # an attribute not listed here still works (in a __dict__), only slower.
     __slots__ = (
         "sc", "t", "horizon_s", "env", "q", "eid", "n_types", "n_stages", "slot_s",
-        "n_slots", "arrivals_end", "stopping", "horizon_over", "pending", "n_contacts",
+        "n_slots", "far", "far_moved", "arrivals_end", "stopping", "horizon_over", "pending",
+        "n_contacts",
         # routing, queues and agents
-        "first_by_q", "overflow_by_q", "speed", "queues", "waiting", "capacity", "conc",
-        "is_async", "escalation", "repeat_to", "fcr", "transfer_share",
+        "first_by_q", "overflow_by_q", "overflow_chains", "speed", "queues", "waiting",
+        "capacity", "conc", "is_async", "escalation", "repeat_to", "fcr", "transfer_share",
         "transfer_overhead_s", "repeat_share", "staffing", "on_duty", "idle", "partial",
-        "servable", "lines", "line_qs", "solo_line", "solo_idle", "sources",
+        "servable", "lines", "line_qs", "solo_line", "solo_idle", "arrive_solo", "sources",
         # measurement
         "queue_level", "busy_level", "slack_level", "staff_level", "log", "rows", "trace",
         "bot_sessions", "handled", "backlog", "busy_snaps",
@@ -114,6 +115,8 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
                            for g in range(tables.n_stages)]
         self.overflow_by_q = [tables.overflow[c][y][g] for c in range(n_ch)
                               for y in range(n_ty) for g in range(tables.n_stages)]
+        self.overflow_chains = [tuple(OverflowChain(after_s, tiers) for after_s, tiers in steps)
+                                for steps in self.overflow_by_q]
         self.speed = tables.speed
         self.queues: list[deque[Contact]] = [deque() for _ in range(n_ch * n_ty * self.n_stages)]
         self.waiting = [0] * n_ch
@@ -188,6 +191,12 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
             self.idle[tiers[0]] if len(tiers) == 1 and self.conc[qi // (n_ty * self.n_stages)]
             == 1 and self.async_gate[qi // (n_ty * self.n_stages)] is None else None
             for qi, tiers in enumerate(self.first_by_q)]
+        # Per channel and type: that idle deque for a new contact when nothing comes before
+        # the agent queue (no trace, no bot, no opening hours), else None.
+        self.arrive_solo = [
+            self.solo_idle[(ci * n_ty + ty) * self.n_stages]
+            if not trace and src.primary.bot_time is None and self.gate[ci] is None else None
+            for ci, src in enumerate(self.sources) for ty in range(n_ty)]
         for ci, gate in enumerate(self.async_gate):
             if gate is not None and gate.hours is not None:
                 first_open = gate.hours.next_opening(start)
@@ -196,6 +205,10 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
         for k, st in enumerate(self.staffing):
             self._set_staff(k, st.on_queue_at(start), start)
         first_tick = math.floor(start / self.slot_s) * self.slot_s + self.slot_s
+        # Timers due after the next interval wait in buckets by interval (entities.at_later);
+        # those of intervals up to far_moved are in the heap already.
+        self.far: dict[int, list[tuple]] = {}
+        self.far_moved = math.floor(start / self.slot_s) + 1
         at(self, first_tick - start, self.on_tick, first_tick)
         for ci, src in enumerate(self.sources):
             first = src.clock.next_after(start, src.exp())
@@ -281,6 +294,8 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
             return True
         if self.pending == 0:
             return False
+        if self.far:
+            return True  # timers waiting in buckets (entities.at_later)
         periodic = self._periodic
         for entry in self.q:
             if entry[3] not in periodic:

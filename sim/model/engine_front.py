@@ -16,7 +16,7 @@ from heapq import heappush
 
 from simpy.events import NORMAL
 
-from sim.model.entities import DONE, REPEAT_FLAG, WAITING, Contact, at
+from sim.model.entities import DONE, REPEAT_FLAG, WAITING, Contact, OverflowChain, at_later
 from sim.model.records import ABANDONED, BLOCKED, CLOSED, CONTAINED
 from sim.model.sources import ChannelSource, Customers
 
@@ -51,15 +51,14 @@ class Front:
                     res() if res is not None else 0.0, 0, measured)
         if measured:
             self.pending += 1
-        if self.trace is not None:
+        solo = self.arrive_solo[ci * self.n_types + ty]
+        if solo:  # _join's fast path: an idle agent of the one tier takes it
+            c.join_t = now
+            self._start(c, solo.popleft(), now)
+        elif solo is not None or (self.trace is None and cust.bot_time is None):
+            self._join(c)
+        elif self.trace is not None:
             self._admit(c, src, cust, now)
-        elif cust.bot_time is None:
-            solo = self.solo_idle[(ci * self.n_types + ty) * self.n_stages]
-            if solo and self.gate[ci] is None:  # _join's fast path: an idle agent takes it
-                c.join_t = now
-                self._start(c, solo.popleft(), now)
-            else:
-                self._join(c)
         elif src.bot_window is None or src.bot_window.is_open(now):  # _admit's bot, inlined
             if measured:
                 self.bot_sessions[ci] += 1
@@ -119,7 +118,7 @@ class Front:
 
     def _schedule_repeat(self, c: Contact) -> None:
         src = self.sources[c.ch]
-        at(self, src.repeat_delay(), self.on_repeat, (self.repeat_to[c.ch], c.ty))
+        at_later(self, src.repeat_delay(), self.on_repeat, (self.repeat_to[c.ch], c.ty))
 
     def _join(self, c: Contact) -> None:
         """The contact asks for an agent: served at once, queued, or blocked."""
@@ -170,9 +169,12 @@ class Front:
             cb = self.callback[ch]
             if cb is not None:
                 heappush(q, (now + cb.offer_after_s, NORMAL, next(eid), self.on_offer, c))
-        for after_s, tiers in self.overflow_by_q[qi]:
-            heappush(q, (now + after_s, NORMAL, next(eid), self.on_overflow,
-                         (c, tiers, c.transfers)))
+        for chain in self.overflow_chains[qi]:  # sim/model/entities.py: OverflowChain
+            t = now + chain.after_s
+            chain.pending.append((t, c, c.transfers))
+            if not chain.armed:
+                chain.armed = True
+                heappush(q, (t, NORMAL, next(eid), self.on_overflow, chain))
 
     def _refuse(self, c: Contact, outcome: int, event: str) -> None:
         c.state = DONE
@@ -196,11 +198,24 @@ class Front:
             self._after_failure(c, ABANDONED)
         self._finish(c, ABANDONED)
 
-    def _overflow(self, arg) -> None:  # noqa: ANN001
-        c, tiers, leg = arg
-        if c.state > WAITING or c.transfers != leg:
-            return
+    def _overflow(self, chain: OverflowChain) -> None:
+        """A routing step's ``after_s`` passed for the first contact of ``chain``: it may
+        now go to that step's tiers too. Then the timer moves on to the next live entry."""
         now = self.env._now
+        pending = chain.pending
+        while pending:
+            t, c, leg = pending[0]
+            if c.state > WAITING or c.transfers != leg:  # answered, abandoned, transferred
+                pending.popleft()
+                continue
+            if t > now:
+                heappush(self.q, (t, NORMAL, next(self.eid), self.on_overflow, chain))
+                return
+            pending.popleft()
+            self._overflow_one(c, chain.tiers, now)
+        chain.armed = False
+
+    def _overflow_one(self, c: Contact, tiers: tuple[int, ...], now: float) -> None:
         if self.async_gate[c.ch] is None:
             agent = self._find_agent(c.ch, tiers)
         else:  # worked from the backlog when the channel opens

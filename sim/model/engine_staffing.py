@@ -6,6 +6,8 @@ Mixed into :class:`sim.model.engine.Engine`; the state they use is set up there.
 
 from __future__ import annotations
 
+from heapq import heappush
+
 from sim.model.entities import Agent, at
 
 
@@ -62,6 +64,12 @@ class Staffing:
                 self.busy_level, self.slack_level, strict=True)))
         for k, st in enumerate(self.staffing):
             self._set_staff(k, st.on_queue_at(now), now)
+        self.far_moved += 1  # far timers of the interval after this one into the heap
+        bucket = self.far.pop(self.far_moved, None)
+        if bucket is not None:
+            q = self.q
+            for entry in bucket:
+                heappush(q, entry)
         nxt = now + self.slot_s
         if self._goes_on(nxt):
             at(self, nxt - self.env.now, self.on_tick, nxt)

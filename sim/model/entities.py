@@ -6,6 +6,7 @@ handlers push the same tuple inline.
 
 from __future__ import annotations
 
+from collections import deque
 from heapq import heappush
 
 from simpy.events import NORMAL
@@ -28,6 +29,26 @@ def at(eng, delay: float, fn, arg) -> None:  # noqa: ANN001
     inline this push with local variables; :meth:`sim.model.engine.Engine.run` pops the tuples.
     """
     heappush(eng.q, (eng.env._now + delay, NORMAL, next(eng.eid), fn, arg))
+
+
+def at_later(eng, delay: float, fn, arg) -> None:  # noqa: ANN001
+    """Like :func:`at`, for a timer that may lie many intervals ahead (a repeat contact a
+    day later). Such a timer waits in a bucket of its interval (``eng.far``) until the
+    staffing tick of the interval before it moves it into the heap (``Staffing._tick``),
+    which keeps the heap short: every pop costs one comparison per level of it. The
+    tuple, its ``eid`` included, is made now, so the order of events is that of ``at``.
+    """
+    t = eng.env._now + delay
+    entry = (t, NORMAL, next(eng.eid), fn, arg)
+    k = int(t // eng.slot_s)
+    if k <= eng.far_moved:  # due by the end of the next interval: in the heap at once
+        heappush(eng.q, entry)
+    else:
+        bucket = eng.far.get(k)
+        if bucket is None:
+            eng.far[k] = [entry]
+        else:
+            bucket.append(entry)
 
 
 class Contact:
@@ -57,6 +78,26 @@ class Contact:
         self.first_wait = -1.0
         self.first_tier = -1
         self.handle_total = self.extra_s = 0.0
+
+
+class OverflowChain:
+    """The overflow timers of one routing step of one queue, as one timer.
+
+    Contacts join a queue in time order and the step's ``after_s`` is the same for all of
+    them, so their overflow times come in order too: ``pending`` holds (time, contact, leg)
+    in that order and one timer, at the first live entry's time, stands for them all
+    (``armed`` while it is in the heap). Entries whose contact is no longer waiting on that
+    leg are dropped when they reach the front. This fires the same overflows at the same
+    times as one timer per contact, with far fewer timers in the heap.
+    """
+
+    __slots__ = ("after_s", "tiers", "pending", "armed")
+
+    def __init__(self, after_s: float, tiers: tuple[int, ...]) -> None:
+        self.after_s = after_s
+        self.tiers = tiers
+        self.pending: deque[tuple[float, Contact, int]] = deque()
+        self.armed = False
 
 
 class Agent:
