@@ -40,8 +40,11 @@ class TemplateCache(BytecodeCache):
         return self.folder / f"{key}.jinja"
 
     def load_bytecode(self, bucket: Bucket) -> None:
+        path = self._path(bucket)
         try:
-            with open(self._path(bucket), "rb") as f:
+            if not path.is_file():  # none yet (or not a regular file: never opened)
+                return
+            with open(path, "rb") as f:
                 bucket.load_bytecode(f)
         except Exception:  # noqa: BLE001 - missing, unreadable or damaged: compile again
             bucket.reset()
