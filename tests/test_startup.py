@@ -143,6 +143,11 @@ def test_a_kept_template_is_not_compiled_and_a_damaged_one_is(
         return [env.get_template(n).render for n in ("report.html.j2", "macros.html.j2")]
 
     try:
+        monkeypatch.setattr("sys.dont_write_bytecode", True)   # PYTHONDONTWRITEBYTECODE
+        render_all()
+        assert "report.html.j2" in compiled and not list(tmp_path.iterdir())
+        monkeypatch.setattr("sys.dont_write_bytecode", False)
+        compiled.clear()
         render_all()
         assert "report.html.j2" in compiled and list(tmp_path.glob("*.jinja"))
         compiled.clear()
