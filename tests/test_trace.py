@@ -676,3 +676,28 @@ def test_callback_at_offer_time_keeps_its_place_frees_the_line(reach: float) -> 
         assert n_unreached == 0
     else:
         assert n_unreached > 3
+
+
+# --- repeat contacts, far ahead --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("delay_s", [600.0, 2_700.0, 1.5 * 86_400.0])
+def test_a_repeat_contact_arrives_exactly_its_delay_after_the_service_that_failed(
+        delay_s: float) -> None:
+    """Nothing resolved, every unresolved contact comes back after a constant delay: each
+    service end at e is followed by a repeat arrival at exactly e + delay (timers an
+    interval or days ahead wait in buckets until the interval before them, see
+    entities.at_later; this checks they still fire at their time, in time order)."""
+    sc = scenario(
+        {"phone": {"arrivals": {"rate_per_hour": 6.0}, "mix": {"simple": 1.0},
+                   "handle_time": {"simple": const(120.0)}}},
+        {"base": {"agents": 4, "serves": {"simple": 1.0}, "resolution": {"simple": 0.0}}},
+        resolution={"repeat_share": 1.0, "repeat_delay": const(delay_s)},
+        horizon_hours=72.0, interval_minutes=30)
+    _, rec, lives = run(sc)
+    ends = sorted(c.t("end") for c in lives if c.t("end") is not None)
+    arrivals = {c.arrive for c in lives}
+    last = max(c.arrive for c in lives)
+    due = [e + delay_s for e in ends if e + delay_s <= last]
+    assert len(due) > 50
+    assert all(t in arrivals for t in due)  # the same float: now + delay
