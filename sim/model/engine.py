@@ -191,8 +191,7 @@ class Engine(Front, Service, AsyncWork, Slowdown, Retry, Staffing):
             self.idle[tiers[0]] if len(tiers) == 1 and self.conc[qi // (n_ty * self.n_stages)]
             == 1 and self.async_gate[qi // (n_ty * self.n_stages)] is None else None
             for qi, tiers in enumerate(self.first_by_q)]
-        # Per channel and type: that idle deque for a new contact when nothing comes before
-        # the agent queue (no trace, no bot, no opening hours), else None.
+        # Per channel and type: that deque for a new contact, if no trace, bot or hours.
         self.arrive_solo = [
             self.solo_idle[(ci * n_ty + ty) * self.n_stages]
             if not trace and src.primary.bot_time is None and self.gate[ci] is None else None
