@@ -55,10 +55,10 @@ class Front:
         if solo:  # _join's fast path: an idle agent of the one tier takes it
             c.join_t = now
             self._start(c, solo.popleft(), now)
-        elif solo is not None or (self.trace is None and cust.bot_time is None):
-            self._join(c)
         elif self.trace is not None:
             self._admit(c, src, cust, now)
+        elif cust.bot_time is None:
+            self._join(c)
         elif src.bot_window is None or src.bot_window.is_open(now):  # _admit's bot, inlined
             if measured:
                 self.bot_sessions[ci] += 1
