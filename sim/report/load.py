@@ -13,11 +13,8 @@ import pandas as pd
 import yaml
 
 from sim.base.errors import InputError
+from sim.inputs.yamlio import FAST_SAFE_LOADER
 from sim.report.data import ReportData
-
-# scenario.yaml is read back for every report: libyaml's parser when PyYAML has it (the same
-# data as yaml.safe_load: the same safe constructor, a faster parser)
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _csv(path: Path) -> pd.DataFrame | None:
@@ -58,7 +55,7 @@ def load_folder(folder: Path | None, tables: dict[str, pd.DataFrame] | None = No
     if (d / "scenario.yaml").exists():
         try:
             resolved = yaml.load(_result_file(d / "scenario.yaml").decode("utf-8"),
-                                 Loader=_SAFE_LOADER)
+                                 Loader=FAST_SAFE_LOADER)
         except (yaml.YAMLError, UnicodeDecodeError, ValueError, RecursionError):
             raise InputError("not YAML as ccsim writes it", file=str(d / "scenario.yaml")
                              ) from None
