@@ -206,10 +206,12 @@ def _dask_client(workers: int | None, scheduler: str | None, n_jobs: int) -> Ite
         stack.enter_context(_loop_errors_quiet())
         # SIGINT ignored is inherited by the worker processes (Ctrl-C is the parent's; one
         # during these seconds is lost); SIGTERM is held until the cluster is owned here
+        # Worker logs at CRITICAL only: a worker that loses the scheduler to a SIGTERM logs
+        # an ERROR with a traceback; a replication that fails still raises from its future.
         with interrupts.held(reraise=True), _sigint_ignored():
             cluster = stack.enter_context(LocalCluster(
                 n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                dashboard_address=None, silence_logs=logging.ERROR,
+                dashboard_address=None, silence_logs=logging.CRITICAL,
                 scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}))
             client = stack.enter_context(Client(cluster, set_as_default=False))
         yield client
